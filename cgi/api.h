@@ -1,0 +1,83 @@
+/*
+ * api.h - every handler of xq-api, and how to add one.
+ *
+ * Adding a route takes four steps:
+ *   1. write the handler, `int admin_foo_list(struct req *rq)`, in the file of
+ *      its resource (admin_*.c for the staff console, api_*.c for residents);
+ *      it returns what resp_json()/resp_fail() return;
+ *   2. declare it below;
+ *   3. add its row to cgi/routes.c: method, path with {params}, handler, the
+ *      permission it needs (PERM_PUBLIC, PERM_STAFF or a permission code from
+ *      sql/001_init.sql) and flags;
+ *   4. add a test under tests/e2e/ that calls it through nginx, including the
+ *      caller who must be refused.
+ *
+ * Flags (see lib/router.h): R_JSON - the body must be application/json (the
+ * handler decodes it with json_decode() and a field table); R_NOCSRF - a
+ * state-changing route that needs no CSRF token (login only).
+ * The router checks, in order: body size, content type, session, permission,
+ * CSRF; a handler runs only when all passed, with rq->who filled in.
+ * Every staff change to data writes an audit row in the same transaction
+ * (crud_write() does it for the CRUD routes).
+ */
+#ifndef XQ_API_H
+#define XQ_API_H
+
+#include "http.h"
+#include "router.h"
+
+/* routes.c */
+extern struct route xq_routes[];
+extern const size_t xq_nroutes;
+
+/* sys.c */
+int sys_healthz(struct req *rq);
+int sys_metrics(struct req *rq);
+
+/* admin_auth.c */
+int admin_login(struct req *rq);
+int admin_logout(struct req *rq);
+int admin_me(struct req *rq);
+int admin_password(struct req *rq);
+
+/* admin_estate.c: communities, buildings, houses */
+int admin_community_list(struct req *rq);
+int admin_community_get(struct req *rq);
+int admin_community_create(struct req *rq);
+int admin_community_update(struct req *rq);
+int admin_community_delete(struct req *rq);
+int admin_building_list(struct req *rq);
+int admin_building_get(struct req *rq);
+int admin_building_create(struct req *rq);
+int admin_building_update(struct req *rq);
+int admin_building_delete(struct req *rq);
+int admin_house_list(struct req *rq);
+int admin_house_get(struct req *rq);
+int admin_house_create(struct req *rq);
+int admin_house_update(struct req *rq);
+int admin_house_delete(struct req *rq);
+
+/* admin_resident.c: residents and their links to houses */
+int admin_resident_list(struct req *rq);
+int admin_resident_get(struct req *rq);
+int admin_resident_create(struct req *rq);
+int admin_resident_update(struct req *rq);
+int admin_resident_delete(struct req *rq);
+int admin_house_resident_add(struct req *rq);
+int admin_house_resident_moveout(struct req *rq);
+
+/* admin_meter.c */
+int admin_meter_list(struct req *rq);
+int admin_meter_get(struct req *rq);
+int admin_meter_create(struct req *rq);
+int admin_meter_update(struct req *rq);
+int admin_meter_remove(struct req *rq);
+int admin_meter_replace(struct req *rq);
+
+/* admin_staff.c: staff accounts and the audit log */
+int admin_staff_list(struct req *rq);
+int admin_staff_create(struct req *rq);
+int admin_staff_update(struct req *rq);
+int admin_audit_list(struct req *rq);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * crud.h - what the console's create/read/update/delete handlers share:
+ * body decoding into a field table, pagination and filters from the query
+ * string, and crud_run(), which performs a change in one transaction with
+ * the before/after audit row and answers with the stored row.
+ */
+#ifndef XQ_CRUD_H
+#define XQ_CRUD_H
+
+#include "api.h"
+#include "db.h"
+#include "json.h"
+
+struct crud_entity {
+	const char *name;     /* audit entity name, e.g. "house" */
+	const char *label_zh; /* "房屋", used in messages */
+	const struct db_query *get;  /* params "l" (id) -> one row, the public shape */
+	const struct db_query *lock; /* the same row with FOR UPDATE */
+	const struct db_query *del;  /* params "l" */
+	const char *fk_msg_zh;    /* a referenced parent row does not exist */
+	const char *dup_msg_zh;   /* a unique key would be violated */
+	const char *inuse_msg_zh; /* delete refused because rows refer to it */
+};
+
+struct crud_op {
+	struct req *rq;
+	const struct crud_entity *ent;
+	const char *action; /* "create", "update", "delete" or a verb like "replace" */
+	int64_t id;         /* the row changed; apply() sets it on create */
+	/* The writes, inside the transaction; NULL for delete. May set msg/field. */
+	int (*apply)(struct db *db, struct crud_op *op);
+	void *in;      /* the decoded request */
+	cJSON *before; /* filled by crud_run */
+	cJSON *after;
+	int created_status; /* status on success: 201 for create, 200 otherwise */
+	char msg[256];
+	char field[64];
+};
+
+/*
+ * Decodes rq's JSON body into out. On failure it has already responded (400
+ * with a Chinese message naming the field) and returns non-zero; the handler
+ * then returns rq->status.
+ */
+int api_decode(struct req *rq, const struct json_field *fields, size_t n, void *out);
+
+struct page {
+	int64_t page, size, offset;
+};
+
+/* page (>=1, default 1) and page_size (1..200, default 20) from the query. Responds on error. */
+int api_page(struct req *rq, struct page *pg /* OUT */);
+/* An optional positive integer query filter: *out points at store, or is NULL if absent. Responds on error. */
+int api_opt_id(struct req *rq, const char *name, int64_t *store, const int64_t **out /* OUT */);
+/* An optional text filter for LIKE: "%term%" with % and _ escaped, or "" if absent. */
+const char *api_like(struct req *rq, const char *name);
+/* An optional enum filter; NULL if absent; responds 400 if not in values. */
+int api_opt_enum(struct req *rq, const char *name, const char *const *values, const char **out);
+
+/* Answers {items, total, page, page_size} from a count result and a page of rows; releases both. */
+int api_list_reply(struct req *rq, int rc, struct db_res *count, struct db_res *rows,
+		   const struct page *pg);
+/* Answers one row of q (params "l") or 404. */
+int api_get_reply(struct req *rq, const struct crud_entity *ent, int64_t id);
+
+/* Runs op in a transaction: lock+before, apply, after, audit; then responds. */
+int crud_run(struct crud_op *op);
+/* Response for a failed op: maps codes to the entity's messages. */
+int crud_fail(struct crud_op *op, int rc);
+
+#endif

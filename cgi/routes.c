@@ -1,0 +1,59 @@
+/*
+ * routes.c - THE list of what xq-api serves. Read cgi/api.h before adding a
+ * row. Order matters only where two patterns could match the same path:
+ * the first match wins.
+ */
+#include "api.h"
+
+#define A "/admin/api/v1"
+
+struct route xq_routes[] = {
+	/* method   path                                  handler                        who               flags */
+	{ "GET",    "/healthz",                           sys_healthz,                   PERM_PUBLIC,      0 },
+	{ "GET",    "/metrics",                           sys_metrics,                   PERM_PUBLIC,      0 },
+
+	{ "POST",   A "/auth/login",                      admin_login,                   PERM_PUBLIC,      R_JSON | R_NOCSRF },
+	{ "POST",   A "/auth/logout",                     admin_logout,                  PERM_STAFF,       0 },
+	{ "GET",    A "/auth/me",                         admin_me,                      PERM_STAFF,       0 },
+	{ "POST",   A "/auth/password",                   admin_password,                PERM_STAFF,       R_JSON },
+
+	{ "GET",    A "/communities",                     admin_community_list,          "estate.read",    0 },
+	{ "POST",   A "/communities",                     admin_community_create,        "estate.edit",    R_JSON },
+	{ "GET",    A "/communities/{id}",                admin_community_get,           "estate.read",    0 },
+	{ "PUT",    A "/communities/{id}",                admin_community_update,        "estate.edit",    R_JSON },
+	{ "DELETE", A "/communities/{id}",                admin_community_delete,        "estate.edit",    0 },
+
+	{ "GET",    A "/buildings",                       admin_building_list,           "estate.read",    0 },
+	{ "POST",   A "/buildings",                       admin_building_create,         "estate.edit",    R_JSON },
+	{ "GET",    A "/buildings/{id}",                  admin_building_get,            "estate.read",    0 },
+	{ "PUT",    A "/buildings/{id}",                  admin_building_update,         "estate.edit",    R_JSON },
+	{ "DELETE", A "/buildings/{id}",                  admin_building_delete,         "estate.edit",    0 },
+
+	{ "GET",    A "/houses",                          admin_house_list,              "estate.read",    0 },
+	{ "POST",   A "/houses",                          admin_house_create,            "estate.edit",    R_JSON },
+	{ "GET",    A "/houses/{id}",                     admin_house_get,               "estate.read",    0 },
+	{ "PUT",    A "/houses/{id}",                     admin_house_update,            "estate.edit",    R_JSON },
+	{ "DELETE", A "/houses/{id}",                     admin_house_delete,            "estate.edit",    0 },
+	{ "POST",   A "/houses/{id}/residents",           admin_house_resident_add,      "resident.edit",  R_JSON },
+	{ "POST",   A "/house-residents/{id}/move-out",   admin_house_resident_moveout,  "resident.edit",  R_JSON },
+
+	{ "GET",    A "/residents",                       admin_resident_list,           "estate.read",    0 },
+	{ "POST",   A "/residents",                       admin_resident_create,         "resident.edit",  R_JSON },
+	{ "GET",    A "/residents/{id}",                  admin_resident_get,            "estate.read",    0 },
+	{ "PUT",    A "/residents/{id}",                  admin_resident_update,         "resident.edit",  R_JSON },
+	{ "DELETE", A "/residents/{id}",                  admin_resident_delete,         "resident.edit",  0 },
+
+	{ "GET",    A "/meters",                          admin_meter_list,              "estate.read",    0 },
+	{ "POST",   A "/meters",                          admin_meter_create,            "meter.edit",     R_JSON },
+	{ "GET",    A "/meters/{id}",                     admin_meter_get,               "estate.read",    0 },
+	{ "PUT",    A "/meters/{id}",                     admin_meter_update,            "meter.edit",     R_JSON },
+	{ "POST",   A "/meters/{id}/remove",              admin_meter_remove,            "meter.edit",     R_JSON },
+	{ "POST",   A "/meters/{id}/replace",             admin_meter_replace,           "meter.edit",     R_JSON },
+
+	{ "GET",    A "/staff",                           admin_staff_list,              "staff.admin",    0 },
+	{ "POST",   A "/staff",                           admin_staff_create,            "staff.admin",    R_JSON },
+	{ "PUT",    A "/staff/{id}",                      admin_staff_update,            "staff.admin",    R_JSON },
+	{ "GET",    A "/audit",                           admin_audit_list,              "audit.read",     0 },
+};
+
+const size_t xq_nroutes = sizeof(xq_routes) / sizeof(xq_routes[0]);

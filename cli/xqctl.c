@@ -1,0 +1,359 @@
+/*
+ * xqctl.c - the operator CLI: a git-style table of commands, each a
+ * function taking its own arguments. Long work prints progress to stderr.
+ * Exit codes: 0 done, 1 failed, 2 usage error, 3 already exists / nothing to do
+ * that the caller asked to be told about.
+ */
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "demo.h"
+#include "log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_EXISTS 3
+
+static struct config cfg;
+
+static struct db *open_db(void)
+{
+	struct db *db = NULL;
+
+	if (db_open(&db, &cfg)) {
+		fprintf(stderr, "xqctl: cannot connect to the database (socket '%s', host '%s')\n",
+			cfg.db_socket, cfg.db_host);
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* ---- migrate ------------------------------------------------------- */
+
+DB_QUERY(q_mig_table) = {
+	"mig_table",
+	"CREATE TABLE IF NOT EXISTS schema_migrations ("
+	" version VARCHAR(128) NOT NULL PRIMARY KEY,"
+	" checksum CHAR(64) NOT NULL,"
+	" applied_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)"
+	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+	"", NULL,
+};
+DB_QUERY(q_mig_get) = {
+	"mig_get", "SELECT checksum FROM schema_migrations WHERE version = ?", "s", "s",
+};
+DB_QUERY(q_mig_put) = {
+	"mig_put", "INSERT INTO schema_migrations (version, checksum) VALUES (?, ?)", "ss", NULL,
+};
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_migration(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return n > 8 && d->d_name[0] >= '0' && d->d_name[0] <= '9' &&
+	       !strcmp(d->d_name + n - 4, ".sql");
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *data;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return NULL;
+	}
+	data = xq_malloc((size_t)n + 1);
+	if (fread(data, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(data);
+		return NULL;
+	}
+	fclose(f);
+	data[n] = '\0';
+	*len = (size_t)n;
+	return data;
+}
+
+static void sha256_hex(const char *data, size_t n, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL);
+	xq_hex(md, sizeof(md), out);
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+	const char *dir = getenv("XQ_SQL_DIR") ? getenv("XQ_SQL_DIR") : "sql";
+	struct dirent **ents = NULL;
+	struct db *db;
+	int n, applied = 0, rc = 0;
+
+	if (argc > 2 && !strcmp(argv[1], "--dir"))
+		dir = argv[2];
+	if (!(db = open_db()))
+		return 1;
+	if (db_run(db, &q_mig_table, NULL)) {
+		fprintf(stderr, "xqctl migrate: cannot create schema_migrations: %s\n", db_errmsg(db));
+		db_close(db);
+		return 1;
+	}
+	n = scandir(dir, &ents, is_migration, by_name);
+	if (n < 0) {
+		fprintf(stderr, "xqctl migrate: cannot read '%s': %s\n", dir, strerror(errno));
+		db_close(db);
+		return 1;
+	}
+	for (int i = 0; i < n && rc == 0; i++) {
+		char path[4096], sum[65];
+		struct db_res r;
+		size_t len;
+		char *sql;
+
+		xq_snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
+		if (!(sql = read_file(path, &len))) {
+			fprintf(stderr, "xqctl migrate: cannot read '%s'\n", path);
+			rc = 1;
+			break;
+		}
+		sha256_hex(sql, len, sum);
+		if (db_run(db, &q_mig_get, &r, ents[i]->d_name)) {
+			fprintf(stderr, "xqctl migrate: %s\n", db_errmsg(db));
+			free(sql);
+			rc = 1;
+			break;
+		}
+		if (r.nrows) {
+			/* migrations are append-only: an applied file must never change */
+			if (strcmp(db_str(&r, 0, 0), sum)) {
+				fprintf(stderr, "xqctl migrate: '%s' was applied but has changed since"
+						" (checksum %.12s..., now %.12s...); add a new migration instead\n",
+					ents[i]->d_name, db_str(&r, 0, 0), sum);
+				rc = 1;
+			}
+			db_res_release(&r);
+			free(sql);
+			continue;
+		}
+		db_res_release(&r);
+		fprintf(stderr, "xqctl migrate: applying %s ...\n", ents[i]->d_name);
+		if (db_exec_script(db, sql)) {
+			fprintf(stderr, "xqctl migrate: %s FAILED: %s (error %u)\n"
+					"  MariaDB commits DDL statement by statement, so the statements before the"
+					" failing one stay applied; the migration is not recorded. Fix the file or the"
+					" database and run migrate again.\n",
+				ents[i]->d_name, db_errmsg(db), db_errno(db));
+			rc = 1;
+		} else if (db_run(db, &q_mig_put, NULL, ents[i]->d_name, sum)) {
+			fprintf(stderr, "xqctl migrate: cannot record %s: %s\n", ents[i]->d_name,
+				db_errmsg(db));
+			rc = 1;
+		} else {
+			applied++;
+		}
+		free(sql);
+	}
+	for (int i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	db_close(db);
+	if (rc == 0)
+		fprintf(stderr, "xqctl migrate: %d applied, %d already up to date\n", applied,
+			n - applied);
+	return rc;
+}
+
+/* ---- create-admin / create-staff ------------------------------------ */
+
+static int cmd_create_staff(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "role", required_argument, NULL, 'r' },
+		{ "display-name", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *role = "admin", *display = "系统管理员", *pw = getenv("XQ_ADMIN_PASSWORD");
+	char line[256];
+	struct db *db;
+	int64_t id = 0;
+	int opt, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "r:d:", opts, NULL)) != -1) {
+		if (opt == 'r')
+			role = optarg;
+		else if (opt == 'd')
+			display = optarg;
+		else
+			return 2;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "usage: xqctl create-admin USERNAME [--role admin|finance|reader|service]"
+				" [--display-name NAME]\n  password from XQ_ADMIN_PASSWORD or one line on stdin\n");
+		return 2;
+	}
+	if (!pw) {
+		if (isatty(STDIN_FILENO))
+			fprintf(stderr, "password: ");
+		if (!fgets(line, sizeof(line), stdin)) {
+			fprintf(stderr, "xqctl: no password given\n");
+			return 2;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		pw = line;
+	}
+	if (!(db = open_db()))
+		return 1;
+	rc = auth_create_staff(db, argv[optind], display, pw, role, &id);
+	db_close(db);
+	if (rc == XQ_ECONFLICT) {
+		fprintf(stderr, "xqctl: staff user '%s' already exists\n", argv[optind]);
+		return EXIT_EXISTS;
+	}
+	if (rc == XQ_EWEAKPW) {
+		fprintf(stderr, "xqctl: password too weak: at least 8 characters with a letter and a digit\n");
+		return 2;
+	}
+	if (rc == XQ_EINVAL) {
+		fprintf(stderr, "xqctl: unknown role '%s'\n", role);
+		return 2;
+	}
+	if (rc) {
+		fprintf(stderr, "xqctl: cannot create '%s': %s\n", argv[optind], xq_strerror(rc));
+		return 1;
+	}
+	printf("created staff user '%s' (id %lld, role %s)\n", argv[optind], (long long)id, role);
+	return 0;
+}
+
+/* ---- demo ---------------------------------------------------------- */
+
+static int cmd_demo(int argc, char **argv)
+{
+	struct demo_opts o = { 200, 1, 12 };
+	struct db *db;
+	int rc;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		int64_t v;
+		if (xq_parse_i64(argv[i + 1], &v) || v < 1 || v > 100000) {
+			fprintf(stderr, "xqctl demo: bad value for %s\n", argv[i]);
+			return 2;
+		}
+		if (!strcmp(argv[i], "--houses"))
+			o.houses = (int)v;
+		else if (!strcmp(argv[i], "--seed"))
+			o.seed = (unsigned)v;
+		else if (!strcmp(argv[i], "--months"))
+			o.months = (int)v;
+		else {
+			fprintf(stderr, "usage: xqctl demo [--houses N] [--seed N] [--months N]\n");
+			return 2;
+		}
+	}
+	if (!(db = open_db()))
+		return 1;
+	rc = demo_load(db, &o);
+	db_close(db);
+	if (rc == XQ_ECONFLICT) {
+		fprintf(stderr, "xqctl demo: demo community already loaded\n");
+		return EXIT_EXISTS;
+	}
+	if (rc) {
+		fprintf(stderr, "xqctl demo: failed: %s\n", xq_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_check_sql(int argc, char **argv)
+{
+	struct db *db;
+	int n = 0, bad;
+
+	if (!(db = open_db()))
+		return 1;
+	bad = db_check_queries(db, &n);
+	db_close(db);
+	printf("xqctl: %d queries checked, %d bad\n", n, bad);
+	return bad == 0 && n > 0 ? 0 : 1;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	config_dump(&cfg);
+	return 0;
+}
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "migrate", cmd_migrate, "apply new sql/NNN_*.sql migrations (--dir DIR)" },
+	{ "create-admin", cmd_create_staff, "create a staff account: USERNAME [--role R]" },
+	{ "create-staff", cmd_create_staff, "same as create-admin" },
+	{ "demo", cmd_demo, "load the demo community [--houses N] [--months N] [--seed N]" },
+	{ "check-sql", cmd_check_sql, "prepare every SQL statement of xqctl against the database" },
+	{ "config", cmd_config, "print the effective configuration (secrets hidden)" },
+};
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: xqctl [-c CONFIG] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < XQ_ARRAY_LEN(commands); i++)
+		fprintf(stderr, "  %-14s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf = getenv("XQ_CONFIG");
+	char err[512];
+	enum log_level lvl;
+	int argi = 1, rc;
+
+	if (argc > 2 && !strcmp(argv[1], "-c")) {
+		conf = argv[2];
+		argi = 3;
+	}
+	if (argi >= argc) {
+		usage();
+		return 2;
+	}
+	if (config_load(&cfg, conf, err, sizeof(err))) {
+		fprintf(stderr, "xqctl: %s\n", err);
+		return 2;
+	}
+	if (log_parse_level(cfg.log_level, &lvl) == XQ_OK)
+		log_set_level(lvl < LOG_WARN ? LOG_WARN : lvl);
+	for (size_t i = 0; i < XQ_ARRAY_LEN(commands); i++) {
+		if (strcmp(commands[i].name, argv[argi]))
+			continue;
+		db_library_init();
+		rc = commands[i].fn(argc - argi, argv + argi);
+		db_library_end();
+		config_release(&cfg);
+		return rc;
+	}
+	fprintf(stderr, "xqctl: unknown command '%s'\n", argv[argi]);
+	usage();
+	return 2;
+}
