@@ -27,7 +27,7 @@ DB_QUERY(q_me) = {
 	"staff_me",
 	"SELECT u.id, u.username, u.display_name, u.role_code, r.name_zh AS role_name,"
 	" u.must_change_password, u.totp_secret IS NOT NULL AS totp_enabled,"
-	" CAST(u.last_login_at AS CHAR) AS last_login_at,"
+	" u.last_login_at,"
 	" (SELECT GROUP_CONCAT(rp.perm_code ORDER BY rp.perm_code SEPARATOR ',')"
 	"    FROM role_permission rp WHERE rp.role_code = u.role_code) AS permissions"
 	" FROM staff_user u JOIN role r ON r.code = u.role_code WHERE u.id = ?",

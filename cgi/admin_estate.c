@@ -70,18 +70,7 @@ static const char *str_or(const struct jval *v, const char *def)
 
 int admin_community_list(struct req *rq)
 {
-	struct page pg;
-	struct db_res cnt, rows = { 0 };
-	const char *like;
-	int rc;
-
-	if (api_page(rq, &pg))
-		return rq->status;
-	like = api_like(rq, "q");
-	rc = db_run(rq->db, &q_community_count, &cnt, like, like, like);
-	if (rc == XQ_OK)
-		rc = db_run(rq->db, &q_community_page, &rows, like, like, like, pg.size, pg.offset);
-	return api_list_reply(rq, rc, &cnt, &rows, &pg);
+	return api_list_by_q(rq, &q_community_count, &q_community_page);
 }
 
 int admin_community_get(struct req *rq)
@@ -107,17 +96,14 @@ static int community_apply(struct db *db, struct crud_op *op)
 		      str_or(&in->address, ""), str_or(&in->company, ""), op->id);
 }
 
-static int community_write(struct req *rq, int64_t id)
+static int community_write(struct req *rq, int path_id)
 {
 	struct community_in in;
-	struct crud_op op = { .rq = rq, .ent = &ent_community, .id = id, .in = &in,
-			      .apply = community_apply };
+	struct crud_op op = { .rq = rq, .ent = &ent_community, .in = &in, .apply = community_apply,
+			      .action = path_id ? "update" : "create",
+			      .created_status = path_id ? 200 : 201 };
 
-	if (api_decode(rq, community_fields, XQ_ARRAY_LEN(community_fields), &in))
-		return rq->status;
-	op.action = id ? "update" : "create";
-	op.created_status = id ? 200 : 201;
-	return crud_run(&op);
+	return crud_handle(&op, path_id, community_fields, XQ_ARRAY_LEN(community_fields));
 }
 
 int admin_community_create(struct req *rq)
@@ -127,24 +113,12 @@ int admin_community_create(struct req *rq)
 
 int admin_community_update(struct req *rq)
 {
-	int64_t id;
-	if (req_param_id(rq, "id", &id))
-		return resp_fail_msg(rq, XQ_ENOTFOUND, "小区不存在", NULL);
-	return community_write(rq, id);
-}
-
-/* Deletes by id with the entity's audit row; shared by the three resources here. */
-static int delete_by_id(struct req *rq, const struct crud_entity *ent)
-{
-	struct crud_op op = { .rq = rq, .ent = ent, .action = "delete" };
-	if (req_param_id(rq, "id", &op.id))
-		return crud_fail(&op, XQ_ENOTFOUND);
-	return crud_run(&op);
+	return community_write(rq, 1);
 }
 
 int admin_community_delete(struct req *rq)
 {
-	return delete_by_id(rq, &ent_community);
+	return crud_delete(rq, &ent_community);
 }
 
 /* ---- buildings ------------------------------------------------------ */
@@ -245,17 +219,14 @@ static int building_apply(struct db *db, struct crud_op *op)
 		      op->id);
 }
 
-static int building_write(struct req *rq, int64_t id)
+static int building_write(struct req *rq, int path_id)
 {
 	struct building_in in;
-	struct crud_op op = { .rq = rq, .ent = &ent_building, .id = id, .in = &in,
-			      .apply = building_apply };
+	struct crud_op op = { .rq = rq, .ent = &ent_building, .in = &in, .apply = building_apply,
+			      .action = path_id ? "update" : "create",
+			      .created_status = path_id ? 200 : 201 };
 
-	if (api_decode(rq, building_fields, XQ_ARRAY_LEN(building_fields), &in))
-		return rq->status;
-	op.action = id ? "update" : "create";
-	op.created_status = id ? 200 : 201;
-	return crud_run(&op);
+	return crud_handle(&op, path_id, building_fields, XQ_ARRAY_LEN(building_fields));
 }
 
 int admin_building_create(struct req *rq)
@@ -265,15 +236,12 @@ int admin_building_create(struct req *rq)
 
 int admin_building_update(struct req *rq)
 {
-	int64_t id;
-	if (req_param_id(rq, "id", &id))
-		return resp_fail_msg(rq, XQ_ENOTFOUND, "楼栋不存在", NULL);
-	return building_write(rq, id);
+	return building_write(rq, 1);
 }
 
 int admin_building_delete(struct req *rq)
 {
-	return delete_by_id(rq, &ent_building);
+	return crud_delete(rq, &ent_building);
 }
 
 /* ---- houses --------------------------------------------------------- */
@@ -430,17 +398,14 @@ static int house_apply(struct db *db, struct crud_op *op)
 		      in->household_size.set ? in->household_size.i : 1, op->id);
 }
 
-static int house_write(struct req *rq, int64_t id)
+static int house_write(struct req *rq, int path_id)
 {
 	struct house_in in;
-	struct crud_op op = { .rq = rq, .ent = &ent_house, .id = id, .in = &in,
-			      .apply = house_apply };
+	struct crud_op op = { .rq = rq, .ent = &ent_house, .in = &in, .apply = house_apply,
+			      .action = path_id ? "update" : "create",
+			      .created_status = path_id ? 200 : 201 };
 
-	if (api_decode(rq, house_fields, XQ_ARRAY_LEN(house_fields), &in))
-		return rq->status;
-	op.action = id ? "update" : "create";
-	op.created_status = id ? 200 : 201;
-	return crud_run(&op);
+	return crud_handle(&op, path_id, house_fields, XQ_ARRAY_LEN(house_fields));
 }
 
 int admin_house_create(struct req *rq)
@@ -450,13 +415,10 @@ int admin_house_create(struct req *rq)
 
 int admin_house_update(struct req *rq)
 {
-	int64_t id;
-	if (req_param_id(rq, "id", &id))
-		return resp_fail_msg(rq, XQ_ENOTFOUND, "房屋不存在", NULL);
-	return house_write(rq, id);
+	return house_write(rq, 1);
 }
 
 int admin_house_delete(struct req *rq)
 {
-	return delete_by_id(rq, &ent_house);
+	return crud_delete(rq, &ent_house);
 }

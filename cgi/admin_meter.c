@@ -18,8 +18,8 @@
 	" CONCAT(b.name, h.unit_no, '单元', h.room) AS house_label, m.parent_meter_id," \
 	" p.meter_no AS parent_meter_no, m.utility, m.kind, m.meter_no, m.model, m.digits," \
 	" m.multiplier, m.protocol, m.address, m.smart, m.has_relay, m.status," \
-	" CAST(m.installed_at AS CHAR) AS installed_at, m.initial_reading," \
-	" CAST(m.removed_at AS CHAR) AS removed_at, m.final_reading, m.replaced_by," \
+	" m.installed_at, m.initial_reading," \
+	" m.removed_at, m.final_reading, m.replaced_by," \
 	" m.created_at, m.updated_at"
 /* supply and public meters have no house: their label is NULL */
 #define METER_FROM " FROM meter m JOIN community c ON c.id = m.community_id" \
@@ -32,7 +32,7 @@
 /* the latest reading that counts; the key (meter_id, read_at) makes each an index probe */
 #define METER_LAST ", (SELECT r.value FROM meter_reading r WHERE r.meter_id = m.id" \
 	"   AND r.status <> 'rejected' ORDER BY r.read_at DESC LIMIT 1) AS last_value," \
-	" (SELECT CAST(r.read_at AS CHAR) FROM meter_reading r WHERE r.meter_id = m.id" \
+	" (SELECT r.read_at FROM meter_reading r WHERE r.meter_id = m.id" \
 	"   AND r.status <> 'rejected' ORDER BY r.read_at DESC LIMIT 1) AS last_read_at"
 
 DB_QUERY(q_meter_get) = {
@@ -52,7 +52,7 @@ DB_QUERY(q_meter_page) = {
 };
 DB_QUERY(q_meter_readings) = {
 	"meter_readings",
-	"SELECT CAST(read_at AS CHAR) AS read_at, value, value_sharp, value_peak, value_flat,"
+	"SELECT read_at, value, value_sharp, value_peak, value_flat,"
 	" value_valley, source, status, flag_reason, entered_by FROM meter_reading"
 	" WHERE meter_id = ? ORDER BY read_at DESC LIMIT 12",
 	"l", "slllllsssl",
@@ -220,19 +220,6 @@ static int reject(struct crud_op *op, int rc, const char *pfx, const char *field
 	return rc;
 }
 
-/* Columns of the locked row crud loaded into op->before (0 / NULL for SQL NULL). */
-static const char *before_str(const struct crud_op *op, const char *col)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(op->before, col);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int64_t before_i64(const struct crud_op *op, const char *col)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(op->before, col);
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
-}
-
 /* An id for an 'L' parameter: NULL (SQL NULL) for 0. */
 static const int64_t *opt(const int64_t *id)
 {
@@ -297,12 +284,12 @@ static void spec_settings(struct meter_spec *s, const struct meter_settings *in)
 /* Fills where the meter is and what it measures from the locked row. */
 static void spec_from_before(struct meter_spec *s, const struct crud_op *op)
 {
-	s->community_id = before_i64(op, "community_id");
-	s->house_id = before_i64(op, "house_id");
-	s->parent_id = before_i64(op, "parent_meter_id");
-	s->utility = before_str(op, "utility");
-	s->kind = before_str(op, "kind");
-	s->initial_reading = before_i64(op, "initial_reading");
+	s->community_id = crud_before_i64(op, "community_id");
+	s->house_id = crud_before_i64(op, "house_id");
+	s->parent_id = crud_before_i64(op, "parent_meter_id");
+	s->utility = crud_before_str(op, "utility");
+	s->kind = crud_before_str(op, "kind");
+	s->initial_reading = crud_before_i64(op, "initial_reading");
 }
 
 /* The checks that need no database. */
@@ -395,7 +382,7 @@ static int meter_insert(struct db *db, const struct crud_op *op, const struct me
 
 static int require_active(struct crud_op *op, const char *msg_zh)
 {
-	const char *status = before_str(op, "status");
+	const char *status = crud_before_str(op, "status");
 
 	if (status && !strcmp(status, "active"))
 		return XQ_OK;
@@ -411,7 +398,7 @@ static int require_active(struct crud_op *op, const char *msg_zh)
 static int meter_close(struct db *db, struct crud_op *op, const struct remove_in *in, char *at,
 		       size_t atlen)
 {
-	int64_t limit = register_limit(before_i64(op, "digits"));
+	int64_t limit = register_limit(crud_before_i64(op, "digits"));
 	int64_t final = in->final_reading.i;
 	const char *day = in->removed_at.s;
 	struct db_res r = { 0 };
@@ -439,20 +426,6 @@ static int meter_close(struct db *db, struct crud_op *op, const struct remove_in
 	if (rc || (rc = reading_insert(db, op, op->id, at, final)))
 		return rc;
 	return db_run(db, &q_meter_close, NULL, at, final, op->id);
-}
-
-/* The row of q for id as JSON into *out (OUT); XQ_ENOTFOUND if there is none. */
-static int meter_row(struct db *db, const struct db_query *q, int64_t id, cJSON **out)
-{
-	struct db_res r = { 0 };
-	int rc = db_run(db, q, &r, id);
-
-	if (rc == XQ_OK && r.nrows != 1)
-		rc = XQ_ENOTFOUND;
-	if (rc == XQ_OK)
-		*out = db_row_json(&r, 0);
-	db_res_release(&r);
-	return rc;
 }
 
 /* ---- handlers ------------------------------------------------------- */
@@ -489,7 +462,7 @@ int admin_meter_get(struct req *rq)
 
 	if (req_param_id(rq, "id", &id))
 		return resp_fail_msg(rq, XQ_ENOTFOUND, "表计不存在", NULL);
-	rc = meter_row(rq->db, &q_meter_get, id, &o);
+	rc = crud_load_row(rq->db, &q_meter_get, id, &o);
 	if (rc == XQ_OK)
 		rc = db_run(rq->db, &q_meter_readings, &rd, id);
 	if (rc) {
@@ -525,9 +498,7 @@ int admin_meter_create(struct req *rq)
 	struct crud_op op = { .rq = rq, .ent = &ent_meter, .action = "create", .in = &in,
 			      .apply = meter_create_apply, .created_status = 201 };
 
-	if (api_decode(rq, meter_fields, XQ_ARRAY_LEN(meter_fields), &in))
-		return rq->status;
-	return crud_run(&op);
+	return crud_handle(&op, 0, meter_fields, XQ_ARRAY_LEN(meter_fields));
 }
 
 /* Full replace of the editable settings; where it is and what it measures stay. */
@@ -556,12 +527,8 @@ int admin_meter_update(struct req *rq)
 	struct crud_op op = { .rq = rq, .ent = &ent_meter, .action = "update", .in = &in,
 			      .apply = meter_update_apply };
 
-	if (req_param_id(rq, "id", &op.id))
-		return crud_fail(&op, XQ_ENOTFOUND);
-	if (api_decode(rq, meter_fields + METER_EDITABLE,
-		       XQ_ARRAY_LEN(meter_fields) - METER_EDITABLE, &in))
-		return rq->status;
-	return crud_run(&op);
+	return crud_handle(&op, 1, meter_fields + METER_EDITABLE,
+			   XQ_ARRAY_LEN(meter_fields) - METER_EDITABLE);
 }
 
 static int meter_remove_apply(struct db *db, struct crud_op *op)
@@ -576,11 +543,7 @@ int admin_meter_remove(struct req *rq)
 	struct crud_op op = { .rq = rq, .ent = &ent_meter, .action = "remove", .in = &in,
 			      .apply = meter_remove_apply };
 
-	if (req_param_id(rq, "id", &op.id))
-		return crud_fail(&op, XQ_ENOTFOUND);
-	if (api_decode(rq, remove_fields, XQ_ARRAY_LEN(remove_fields), &in))
-		return rq->status;
-	return crud_run(&op);
+	return crud_handle(&op, 1, remove_fields, XQ_ARRAY_LEN(remove_fields));
 }
 
 /*
@@ -616,7 +579,7 @@ static int meter_replace_tx(struct db *db, void *arg)
 	/* a retried transaction starts from scratch */
 	replace_drop_rows(job);
 	op->msg[0] = op->field[0] = '\0';
-	if ((rc = meter_row(db, &q_meter_lock, op->id, &op->before)) ||
+	if ((rc = crud_load_row(db, &q_meter_lock, op->id, &op->before)) ||
 	    (rc = meter_close(db, op, &job->in.rm, at, sizeof(at))))
 		return rc;
 	/* the successor takes the old meter's place: same house, parent, utility and kind */
@@ -627,8 +590,8 @@ static int meter_replace_tx(struct db *db, void *arg)
 	if ((rc = spec_check(op, &s)) || (rc = meter_insert(db, op, &s, &job->new_id)) ||
 	    (rc = db_run(db, &q_meter_replaced_by, NULL, job->new_id, op->id)) ||
 	    (rc = db_run(db, &q_meter_reparent, NULL, job->new_id, op->id)) ||
-	    (rc = meter_row(db, &q_meter_get, op->id, &op->after)) ||
-	    (rc = meter_row(db, &q_meter_get, job->new_id, &job->new_row)) ||
+	    (rc = crud_load_row(db, &q_meter_get, op->id, &op->after)) ||
+	    (rc = crud_load_row(db, &q_meter_get, job->new_id, &job->new_row)) ||
 	    (rc = audit_write(db, &who, "replace", "meter", op->id, op->before, op->after)))
 		return rc;
 	return audit_write(db, &who, "create", "meter", job->new_id, NULL, job->new_row);

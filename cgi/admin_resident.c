@@ -103,13 +103,6 @@ static const struct json_field resident_fields[] = {
 };
 
 /* Refuses op with a fixed message about field; returns rc for the caller to pass on. */
-static int reject(struct crud_op *op, int rc, const char *field, const char *msg_zh)
-{
-	snprintf(op->msg, sizeof(op->msg), "%s", msg_zh);
-	snprintf(op->field, sizeof(op->field), "%s", field);
-	return rc;
-}
-
 /* The value of a COUNT(*) result; releases it. */
 static int64_t count_of(struct db_res *r)
 {
@@ -183,9 +176,9 @@ static int resident_apply(struct db *db, struct crud_op *op)
 	int rc;
 
 	if (in->mobile.s && *in->mobile.s && !mobile_ok(in->mobile.s))
-		return reject(op, XQ_EINVAL, "mobile", "手机号必须是以 1 开头的 11 位数字");
+		return crud_reject(op, XQ_EINVAL, "mobile", "手机号必须是以 1 开头的 11 位数字");
 	if (in->email.s && *in->email.s && !email_ok(in->email.s))
-		return reject(op, XQ_EINVAL, "email", "电子邮箱格式不正确");
+		return crud_reject(op, XQ_EINVAL, "email", "电子邮箱格式不正确");
 	if (!op->id) {
 		rc = db_run(db, &q_resident_insert, NULL, in->community_id.i, in->code.s, in->name.s,
 			    in->phone.s, in->mobile.s, in->email.s, credit, in->note.s);
@@ -195,23 +188,20 @@ static int resident_apply(struct db *db, struct crud_op *op)
 	if ((rc = db_run(db, &q_resident_foreign_links, &r, op->id, in->community_id.i)))
 		return rc;
 	if (count_of(&r))
-		return reject(op, XQ_ECONFLICT, "community_id",
+		return crud_reject(op, XQ_ECONFLICT, "community_id",
 			      "该住户已关联其他小区的房屋，不能更换所属小区");
 	return db_run(db, &q_resident_update, NULL, in->community_id.i, in->code.s, in->name.s,
 		      in->phone.s, in->mobile.s, in->email.s, credit, in->note.s, op->id);
 }
 
-static int resident_write(struct req *rq, int64_t id)
+static int resident_write(struct req *rq, int path_id)
 {
 	struct resident_in in;
-	struct crud_op op = { .rq = rq, .ent = &ent_resident, .id = id, .in = &in,
-			      .apply = resident_apply };
+	struct crud_op op = { .rq = rq, .ent = &ent_resident, .in = &in, .apply = resident_apply,
+			      .action = path_id ? "update" : "create",
+			      .created_status = path_id ? 200 : 201 };
 
-	if (api_decode(rq, resident_fields, XQ_ARRAY_LEN(resident_fields), &in))
-		return rq->status;
-	op.action = id ? "update" : "create";
-	op.created_status = id ? 200 : 201;
-	return crud_run(&op);
+	return crud_handle(&op, path_id, resident_fields, XQ_ARRAY_LEN(resident_fields));
 }
 
 int admin_resident_create(struct req *rq)
@@ -221,19 +211,13 @@ int admin_resident_create(struct req *rq)
 
 int admin_resident_update(struct req *rq)
 {
-	int64_t id;
-	if (req_param_id(rq, "id", &id))
-		return resp_fail_msg(rq, XQ_ENOTFOUND, "住户不存在", NULL);
-	return resident_write(rq, id);
+	return resident_write(rq, 1);
 }
 
 /* Links (even closed ones) keep a resident: the FK refuses and crud_fail says why. */
 int admin_resident_delete(struct req *rq)
 {
-	struct crud_op op = { .rq = rq, .ent = &ent_resident, .action = "delete" };
-	if (req_param_id(rq, "id", &op.id))
-		return crud_fail(&op, XQ_ENOTFOUND);
-	return crud_run(&op);
+	return crud_delete(rq, &ent_resident);
 }
 
 /* ---- house_resident links ------------------------------------------- */
@@ -320,15 +304,15 @@ static int link_add_apply(struct db *db, struct crud_op *op)
 	int rc;
 
 	if ((rc = community_of(db, &q_link_house_community, in->house_id, &house_cid)))
-		return rc == XQ_ENOTFOUND ? reject(op, rc, "", "房屋不存在") : rc;
+		return rc == XQ_ENOTFOUND ? crud_reject(op, rc, "", "房屋不存在") : rc;
 	if ((rc = community_of(db, &q_link_resident_community, in->resident_id.i, &resident_cid)))
-		return rc == XQ_ENOTFOUND ? reject(op, XQ_EINVAL, "resident_id", "住户不存在") : rc;
+		return rc == XQ_ENOTFOUND ? crud_reject(op, XQ_EINVAL, "resident_id", "住户不存在") : rc;
 	if (house_cid != resident_cid)
-		return reject(op, XQ_EINVAL, "resident_id", "该住户不属于此房屋所在的小区");
+		return crud_reject(op, XQ_EINVAL, "resident_id", "该住户不属于此房屋所在的小区");
 	if ((rc = db_run(db, &q_link_open, &r, in->house_id, in->resident_id.i, in->relation.s)))
 		return rc;
 	if (count_of(&r))
-		return reject(op, XQ_ECONFLICT, "resident_id", "该住户已登记在此房屋");
+		return crud_reject(op, XQ_ECONFLICT, "resident_id", "该住户已登记在此房屋");
 	rc = db_run(db, &q_link_insert, NULL, in->house_id, in->resident_id.i, in->relation.s,
 		    in->move_in.s);
 	op->id = db_insert_id(db);
@@ -348,23 +332,16 @@ int admin_house_resident_add(struct req *rq)
 	return crud_run(&op);
 }
 
-/* A text column of the locked row crud_run loaded into op->before; NULL if SQL NULL. */
-static const char *before_str(const struct crud_op *op, const char *col)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(op->before, col);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int link_move_out_apply(struct db *db, struct crud_op *op)
 {
 	struct link_in *in = op->in;
-	const char *move_in = before_str(op, "move_in");
+	const char *move_in = crud_before_str(op, "move_in");
 
-	if (before_str(op, "move_out"))
-		return reject(op, XQ_ECONFLICT, "move_out", "该入住记录已办理迁出，不能重复迁出");
+	if (crud_before_str(op, "move_out"))
+		return crud_reject(op, XQ_ECONFLICT, "move_out", "该入住记录已办理迁出，不能重复迁出");
 	/* both are "YYYY-MM-DD", so text order is date order */
 	if (move_in && strcmp(in->move_out.s, move_in) < 0)
-		return reject(op, XQ_EINVAL, "move_out", "迁出日期不能早于入住日期");
+		return crud_reject(op, XQ_EINVAL, "move_out", "迁出日期不能早于入住日期");
 	return db_run(db, &q_link_move_out, NULL, in->move_out.s, op->id);
 }
 
@@ -374,9 +351,5 @@ int admin_house_resident_moveout(struct req *rq)
 	struct crud_op op = { .rq = rq, .ent = &ent_link, .action = "move_out", .in = &in,
 			      .apply = link_move_out_apply };
 
-	if (req_param_id(rq, "id", &op.id))
-		return crud_fail(&op, XQ_ENOTFOUND);
-	if (api_decode(rq, link_move_out_fields, XQ_ARRAY_LEN(link_move_out_fields), &in))
-		return rq->status;
-	return crud_run(&op);
+	return crud_handle(&op, 1, link_move_out_fields, XQ_ARRAY_LEN(link_move_out_fields));
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define STAFF_COLS "u.id, u.username, u.display_name, u.role_code, r.name_zh AS role_name, u.active," \
-	" u.totp_secret IS NOT NULL AS totp_enabled, CAST(u.last_login_at AS CHAR) AS last_login_at," \
+	" u.totp_secret IS NOT NULL AS totp_enabled, u.last_login_at," \
 	" u.created_at, u.updated_at"
 #define STAFF_FROM " FROM staff_user u JOIN role r ON r.code = u.role_code"
 #define STAFF_SIG "lssssbbsss"
@@ -51,18 +51,7 @@ static const char *const roles[] = { "admin", "finance", "reader", "service", NU
 
 int admin_staff_list(struct req *rq)
 {
-	struct page pg;
-	struct db_res cnt, rows = { 0 };
-	const char *like;
-	int rc;
-
-	if (api_page(rq, &pg))
-		return rq->status;
-	like = api_like(rq, "q");
-	rc = db_run(rq->db, &q_staff_count, &cnt, like, like, like);
-	if (rc == XQ_OK)
-		rc = db_run(rq->db, &q_staff_page, &rows, like, like, like, pg.size, pg.offset);
-	return api_list_reply(rq, rc, &cnt, &rows, &pg);
+	return api_list_by_q(rq, &q_staff_count, &q_staff_page);
 }
 
 struct staff_in {
@@ -99,9 +88,7 @@ int admin_staff_create(struct req *rq)
 	struct crud_op op = { .rq = rq, .ent = &ent_staff, .action = "create", .in = &in,
 			      .apply = staff_create_apply, .created_status = 201 };
 
-	if (api_decode(rq, staff_create_fields, XQ_ARRAY_LEN(staff_create_fields), &in))
-		return rq->status;
-	return crud_run(&op);
+	return crud_handle(&op, 0, staff_create_fields, XQ_ARRAY_LEN(staff_create_fields));
 }
 
 static int staff_update_apply(struct db *db, struct crud_op *op)
@@ -111,8 +98,7 @@ static int staff_update_apply(struct db *db, struct crud_op *op)
 
 	if (op->id == op->rq->who.staff_id && (!in->active.i || strcmp(in->role.s, "admin"))) {
 		/* nobody locks themselves out of staff administration by accident */
-		snprintf(op->msg, sizeof(op->msg), "不能停用自己的账号或取消自己的管理员角色");
-		return XQ_EINVAL;
+		return crud_reject(op, XQ_EINVAL, "active", "不能停用自己的账号或取消自己的管理员角色");
 	}
 	rc = db_run(db, &q_staff_update, NULL, in->display_name.set ? in->display_name.s : "",
 		    in->role.s, (int)in->active.i, op->id);
@@ -128,11 +114,7 @@ int admin_staff_update(struct req *rq)
 	struct crud_op op = { .rq = rq, .ent = &ent_staff, .action = "update", .in = &in,
 			      .apply = staff_update_apply };
 
-	if (req_param_id(rq, "id", &op.id))
-		return crud_fail(&op, XQ_ENOTFOUND);
-	if (api_decode(rq, staff_update_fields, XQ_ARRAY_LEN(staff_update_fields), &in))
-		return rq->status;
-	return crud_run(&op);
+	return crud_handle(&op, 1, staff_update_fields, XQ_ARRAY_LEN(staff_update_fields));
 }
 
 #define AUDIT_FILTER " WHERE (? IS NULL OR a.entity = ?) AND (? IS NULL OR a.entity_id = ?)" \
@@ -143,7 +125,7 @@ DB_QUERY(q_audit_count) = {
 };
 DB_QUERY(q_audit_page) = {
 	"audit_page",
-	"SELECT a.id, CAST(a.at AS CHAR) AS at, a.staff_id, a.actor, a.action, a.entity, a.entity_id,"
+	"SELECT a.id, a.at, a.staff_id, a.actor, a.action, a.entity, a.entity_id,"
 	" a.before_json AS `before`, a.after_json AS `after`, a.ip, a.request_id"
 	" FROM audit_log a" AUDIT_FILTER " ORDER BY a.id DESC LIMIT ? OFFSET ?",
 	"ssLLLLll", "lslsssljjss",

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "log.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +131,7 @@ int api_list_reply(struct req *rq, int rc, struct db_res *count, struct db_res *
 	return resp_json(rq, 200, o);
 }
 
-/* One row of q as JSON into *out (NULL if none). */
-static int load_row(struct db *db, const struct db_query *q, int64_t id, cJSON **out)
+int crud_load_row(struct db *db, const struct db_query *q, int64_t id, cJSON **out)
 {
 	struct db_res r;
 	int rc = db_run(db, q, &r, id);
@@ -148,7 +148,7 @@ static int load_row(struct db *db, const struct db_query *q, int64_t id, cJSON *
 int api_get_reply(struct req *rq, const struct crud_entity *ent, int64_t id)
 {
 	cJSON *row;
-	int rc = load_row(rq->db, ent->get, id, &row);
+	int rc = crud_load_row(rq->db, ent->get, id, &row);
 	char msg[128];
 
 	if (rc == XQ_ENOTFOUND) {
@@ -172,7 +172,7 @@ static int crud_tx(struct db *db, void *arg)
 	cJSON_Delete(op->after);
 	op->before = op->after = NULL;
 	op->msg[0] = op->field[0] = '\0';
-	if (op->id && (rc = load_row(db, op->ent->lock, op->id, &op->before)))
+	if (op->id && (rc = crud_load_row(db, op->ent->lock, op->id, &op->before)))
 		return rc;
 	if (op->apply)
 		rc = op->apply(db, op);
@@ -180,7 +180,7 @@ static int crud_tx(struct db *db, void *arg)
 		rc = db_run(db, op->ent->del, NULL, op->id);
 	if (rc)
 		return rc;
-	if (op->apply && (rc = load_row(db, op->ent->get, op->id, &op->after)))
+	if (op->apply && (rc = crud_load_row(db, op->ent->get, op->id, &op->after)))
 		return rc;
 	return audit_write(db, &who, op->action, op->ent->name, op->id, op->before, op->after);
 }
@@ -225,4 +225,63 @@ int crud_run(struct crud_op *op)
 	}
 	status = op->created_status ? op->created_status : 200;
 	return resp_json(op->rq, status, op->after);
+}
+
+int crud_handle(struct crud_op *op, int path_id, const struct json_field *fields, size_t n)
+{
+	if (path_id && req_param_id(op->rq, "id", &op->id))
+		return crud_fail(op, XQ_ENOTFOUND);
+	if (api_decode(op->rq, fields, n, op->in))
+		return op->rq->status;
+	return crud_run(op);
+}
+
+int crud_delete(struct req *rq, const struct crud_entity *ent)
+{
+	struct crud_op op = { .rq = rq, .ent = ent, .action = "delete" };
+
+	if (req_param_id(rq, "id", &op.id))
+		return crud_fail(&op, XQ_ENOTFOUND);
+	return crud_run(&op);
+}
+
+int crud_reject(struct crud_op *op, int rc, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(op->msg, sizeof(op->msg), fmt, ap);
+	va_end(ap);
+	snprintf(op->field, sizeof(op->field), "%s", field ? field : "");
+	return rc;
+}
+
+const char *crud_before_str(const struct crud_op *op, const char *col)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(op->before, col);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int64_t crud_before_i64(const struct crud_op *op, const char *col)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(op->before, col);
+	if (cJSON_IsBool(v))
+		return cJSON_IsTrue(v);
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+int api_list_by_q(struct req *rq, const struct db_query *count, const struct db_query *page)
+{
+	struct page pg;
+	struct db_res cnt, rows = { 0 };
+	const char *like;
+	int rc;
+
+	if (api_page(rq, &pg))
+		return rq->status;
+	like = api_like(rq, "q");
+	rc = db_run(rq->db, count, &cnt, like, like, like);
+	if (rc == XQ_OK)
+		rc = db_run(rq->db, page, &rows, like, like, like, pg.size, pg.offset);
+	return api_list_reply(rq, rc, &cnt, &rows, &pg);
 }

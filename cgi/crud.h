@@ -63,8 +63,30 @@ int api_list_reply(struct req *rq, int rc, struct db_res *count, struct db_res *
 /* Answers one row of q (params "l") or 404. */
 int api_get_reply(struct req *rq, const struct crud_entity *ent, int64_t id);
 
+/*
+ * The list of a resource searched only by "q": both queries take the LIKE
+ * pattern three times (count: "sss"; page: "sssll" with LIMIT and OFFSET).
+ */
+int api_list_by_q(struct req *rq, const struct db_query *count, const struct db_query *page);
+
 /* Runs op in a transaction: lock+before, apply, after, audit; then responds. */
 int crud_run(struct crud_op *op);
+/*
+ * The whole of a typical write route: the {id} from the path when path_id
+ * (404 if it is not a positive integer), the body decoded into op->in by
+ * fields, then crud_run(op).
+ */
+int crud_handle(struct crud_op *op, int path_id, const struct json_field *fields, size_t n);
+/* DELETE of the {id} in the path, audited. */
+int crud_delete(struct req *rq, const struct crud_entity *ent);
+/* Refuses op from inside apply(): sets the Chinese message and the field, returns rc. */
+int crud_reject(struct crud_op *op, int rc, const char *field, const char *fmt, ...)
+	XQ_PRINTF(4, 5);
+/* A column of the locked row in op->before: text (NULL if SQL NULL) or integer (0 if NULL). */
+const char *crud_before_str(const struct crud_op *op, const char *col);
+int64_t crud_before_i64(const struct crud_op *op, const char *col);
+/* One row of q (params "l") as JSON into *out; XQ_ENOTFOUND if none. */
+int crud_load_row(struct db *db, const struct db_query *q, int64_t id, cJSON **out /* OUT */);
 /* Response for a failed op: maps codes to the entity's messages. */
 int crud_fail(struct crud_op *op, int rc);
 

@@ -222,6 +222,7 @@ static int fetch_all(struct db *db, const struct db_query *q, MYSQL_STMT *st, st
 	fields = mysql_fetch_fields(meta);
 	res->ncols = ncols;
 	res->names = xq_calloc(ncols, sizeof(char *));
+	res->is_time = xq_calloc(ncols, 1);
 	bind = xq_calloc(ncols, sizeof(*bind));
 	lens = xq_calloc(ncols, sizeof(*lens));
 	nulls = xq_calloc(ncols, sizeof(*nulls));
@@ -229,6 +230,8 @@ static int fetch_all(struct db *db, const struct db_query *q, MYSQL_STMT *st, st
 	bufs = xq_calloc(ncols, sizeof(char *));
 	for (size_t c = 0; c < ncols; c++) {
 		res->names[c] = xq_strdup(fields[c].name);
+		res->is_time[c] = fields[c].type == MYSQL_TYPE_DATETIME ||
+				  fields[c].type == MYSQL_TYPE_TIMESTAMP;
 		bufs[c] = xq_malloc(64);
 		bind[c].buffer_type = MYSQL_TYPE_STRING;
 		bind[c].buffer = bufs[c];
@@ -465,8 +468,10 @@ void db_res_release(struct db_res *res)
 		free(res->names[c]);
 	free(res->cells);
 	free(res->names);
+	free(res->is_time);
 	res->cells = NULL;
 	res->names = NULL;
+	res->is_time = NULL;
 	res->nrows = res->ncols = 0;
 }
 
@@ -491,9 +496,13 @@ cJSON *db_row_json(const struct db_res *res, size_t row)
 		char t = res->types && c < strlen(res->types) ? res->types[c] : 's';
 		cJSON *v;
 
-		if (!s)
+		if (!s) {
 			v = cJSON_CreateNull();
-		else if (t == 'l')
+		} else if (res->is_time && res->is_time[c] && strlen(s) >= 19 && strlen(s) < 40) {
+			char iso[48];
+			xq_snprintf(iso, sizeof(iso), "%.10sT%sZ", s, s + 11);
+			v = cJSON_CreateString(iso);
+		} else if (t == 'l')
 			v = cJSON_CreateNumber((double)strtoll(s, NULL, 10));
 		else if (t == 'b')
 			v = cJSON_CreateBool(strcmp(s, "0") != 0);

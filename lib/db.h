@@ -51,6 +51,7 @@ struct db_res {
 	char **cells;
 	char **names; /* column names (aliases) */
 	const char *types; /* the query's result signature */
+	unsigned char *is_time; /* per column: a DATETIME/TIMESTAMP (UTC) */
 };
 
 /* Process-wide setup of the client library; call once before any thread starts. */
@@ -99,7 +100,11 @@ int db_exec_script(struct db *db, const char *sql);
 void db_res_release(struct db_res *res);
 const char *db_str(const struct db_res *res, size_t row, size_t col); /* NULL if SQL NULL */
 int64_t db_i64(const struct db_res *res, size_t row, size_t col);    /* 0 if NULL */
-/* Row as a JSON object keyed by column names, typed by the result signature. */
+/*
+ * Row as a JSON object keyed by column names, typed by the result signature.
+ * DATETIME/TIMESTAMP columns (stored in UTC) become RFC 3339 strings with a
+ * Z suffix, e.g. "2026-11-22T03:57:42.992Z", so no client guesses the zone.
+ */
 struct cJSON *db_row_json(const struct db_res *res, size_t row);
 /* All rows as a JSON array of objects. */
 struct cJSON *db_rows_json(const struct db_res *res);
