@@ -167,6 +167,48 @@ TEST(meter_round_trip)
 	CHECK_EQ_I64(jnum(&c, "total"), 1);
 }
 
+TEST(move_out_and_meter_remove)
+{
+	char body[512], path[160];
+	long link_id, meter_id;
+
+	/* the link created in resident_and_link moves out; twice is refused */
+	snprintf(path, sizeof(path), A "/residents/%ld", resident_id);
+	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+	link_id = (long)jnum(&c, "houses.0.id");
+	CHECK(link_id > 0);
+	snprintf(path, sizeof(path), A "/house-residents/%ld/move-out", link_id);
+	CHECK_EQ_I64(client_req(&c, "POST", path, "{\"move_out\":\"2024-04-01\"}", NULL), 400);
+	CHECK_STR(jstr(&c, "field"), "move_out");
+	CHECK_EQ_I64(client_req(&c, "POST", path, "{\"move_out\":\"2026-10-31\"}", NULL), 200);
+	CHECK_EQ_I64(client_req(&c, "POST", path, "{\"move_out\":\"2026-11-01\"}", NULL), 409);
+	snprintf(path, sizeof(path), A "/houses/%ld", house_id);
+	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+	CHECK(jget(&c, "owners") && cJSON_IsNull(jget(&c, "owners")));
+	CHECK_STR(jstr(&c, "residents.0.move_out"), "2026-10-31");
+
+	/* a water meter: installed, read, removed with a final reading below the last is refused */
+	snprintf(body, sizeof(body),
+		 "{\"community_id\":%ld,\"house_id\":%ld,\"utility\":\"water\",\"meter_no\":\"W%s\","
+		 "\"digits\":5,\"installed_at\":\"2025-03-01\",\"initial_reading\":12000}",
+		 community_id, house_id, uniq);
+	meter_id = post_id(A "/meters", body);
+	CHECK_STR(jstr(&c, "installed_at"), "2025-03-01T00:00:00.000Z");
+	snprintf(path, sizeof(path), A "/meters/%ld/remove", meter_id);
+	CHECK_EQ_I64(client_req(&c, "POST", path, "{\"removed_at\":\"2026-01-01\",\"final_reading\":11000}", NULL), 400);
+	CHECK_STR(jstr(&c, "field"), "final_reading");
+	CHECK_EQ_I64(client_req(&c, "POST", path, "{\"removed_at\":\"2026-01-01\",\"final_reading\":99000}", NULL), 200);
+	CHECK_STR(jstr(&c, "status"), "removed");
+	CHECK_EQ_I64(jnum(&c, "final_reading"), 99000);
+	CHECK_EQ_I64(client_req(&c, "POST", path, "{\"removed_at\":\"2026-02-01\",\"final_reading\":99000}", NULL), 409);
+	/* a removed meter keeps its history: both readings are there */
+	snprintf(path, sizeof(path), A "/meters/%ld", meter_id);
+	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+	CHECK_EQ_I64(cJSON_GetArraySize(jget(&c, "readings")), 2);
+	CHECK_EQ_I64(jnum(&c, "readings.0.value"), 99000);
+	CHECK_EQ_I64(client_reqf(&c, "PUT", path, "{\"meter_no\":\"W%s\"}", uniq), 409);
+}
+
 TEST(validation_errors)
 {
 	char big[100 * 1024];
@@ -316,6 +358,7 @@ int main(void)
 	RUN(building_and_house_round_trip);
 	RUN(resident_and_link);
 	RUN(meter_round_trip);
+	RUN(move_out_and_meter_remove);
 	RUN(validation_errors);
 	RUN(sql_metacharacters_stored_verbatim);
 	RUN(audit_rows_written);
