@@ -69,11 +69,13 @@ static int reply_me(struct req *rq, int64_t staff_id, const char *csrf)
 
 static void set_session_cookie(struct req *rq, const char *token, int64_t max_age)
 {
+	const char *https = req_env(rq, "HTTPS");
 	char c[256];
 
+	/* Secure when configured, and whenever nginx tells us the request came over TLS */
 	xq_snprintf(c, sizeof(c), "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
 		    AUTH_COOKIE, token, (long long)max_age,
-		    rq->cfg->api_secure_cookie ? "; Secure" : "");
+		    rq->cfg->api_secure_cookie || (https && !strcmp(https, "on")) ? "; Secure" : "");
 	resp_header(rq, "Set-Cookie", c);
 }
 

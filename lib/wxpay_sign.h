@@ -9,6 +9,8 @@
  *    known-answer test reproduces every byte (PKCS#1 v1.5 is deterministic).
  *  - Strings that get signed are built from the exact bytes given: bodies are
  *    never parsed or re-serialised, URLs never decoded.
+ *  - Keys are read-only once loaded: one struct wxpay_privkey/wxpay_pubkey may
+ *    serve every worker thread at once.
  *  - Secrets (private keys, the APIv3 key, decrypted plaintext) never reach the
  *    log; temporary copies are wiped with OPENSSL_cleanse. A signature is
  *    logged at most as its first 8 characters.
