@@ -74,10 +74,70 @@ int admin_meter_update(struct req *rq);
 int admin_meter_remove(struct req *rq);
 int admin_meter_replace(struct req *rq);
 
+/* admin_tariff.c: tariffs, versions, assignment to houses, price preview */
+int admin_tariff_list(struct req *rq);
+int admin_tariff_create(struct req *rq);
+int admin_tariff_get(struct req *rq);
+int admin_tariff_version_create(struct req *rq);
+int admin_tariff_assign(struct req *rq);
+int admin_tariff_preview(struct req *rq);
+
+/* admin_bill.c: billing runs and bills */
+int admin_billing_run_start(struct req *rq);
+int admin_billing_run_get(struct req *rq);
+int admin_bill_list(struct req *rq);
+int admin_bill_get(struct req *rq);
+int admin_bill_void(struct req *rq);
+
 /* admin_staff.c: staff accounts and the audit log */
 int admin_staff_list(struct req *rq);
 int admin_staff_create(struct req *rq);
 int admin_staff_update(struct req *rq);
 int admin_audit_list(struct req *rq);
+
+/*
+ * Residents (mini-program): api_resident.c, api_pay.c, api_wxnotify.c.
+ * Routes with PERM_RESIDENT need "Authorization: Bearer <token>" from
+ * POST /api/v1/auth/login; R_OWN_HOUSE routes 404 unless {id} is a house
+ * the resident has bound (lib/resident_auth.h).
+ */
+int api_resident_login(struct req *rq);
+int api_resident_logout(struct req *rq);
+int api_resident_me(struct req *rq);
+int api_binding_create(struct req *rq);
+int api_binding_delete(struct req *rq);
+int api_resident_houses(struct req *rq);
+int api_resident_house_bills(struct req *rq);
+int api_resident_bill_get(struct req *rq);
+int admin_house_binding_code(struct req *rq);
+int api_order_create(struct req *rq);
+int api_order_get(struct req *rq);
+int api_wxpay_notify(struct req *rq);
+
+struct db;
+struct config;
+
+/* The fields of a WeChat Pay transaction object (§8.2/§9.2) that we use. */
+struct pay_txn {
+	char appid[33], mchid[33], out_trade_no[33], transaction_id[33], trade_state[33];
+	char currency[17];
+	char success_time[24]; /* UTC "YYYY-MM-DD HH:MM:SS", "" if absent */
+	int64_t total_fen, payer_total_fen;
+};
+
+/* Reads a decrypted/verified transaction JSON into t. XQ_EPROTO if required fields lack. */
+int pay_txn_parse(const char *json, size_t len, struct pay_txn *t /* OUT */);
+/* XQ_OK if t names our appid and mchid and CNY; XQ_EPROTO (logged) otherwise. */
+int pay_txn_check(const struct config *cfg, const struct pay_txn *t);
+/*
+ * Credits a SUCCESS transaction once, in one transaction: payment row, ledger
+ * 'payment' (+amount, pay:<payment_id>), 'settle' per bill of the order
+ * (settle:<bill_id>:<payment_id>), bill paid_fen/status, the rest as account
+ * credit, order state paid; and, when inbox_id > 0, that wx_notify_inbox row
+ * marked credited/duplicate. An order already paid is a duplicate: XQ_OK with
+ * *credited = 0. XQ_ENOTFOUND: unknown out_trade_no; XQ_EPROTO: amount differs
+ * from the order; XQ_EINVAL: not SUCCESS; db codes otherwise (nothing written).
+ */
+int pay_settle(struct db *db, const struct pay_txn *t, int64_t inbox_id, int *credited /* OUT, may be NULL */);
 
 #endif

@@ -50,10 +50,37 @@ struct route xq_routes[] = {
 	{ "POST",   A "/meters/{id}/remove",              admin_meter_remove,            "meter.edit",     R_JSON },
 	{ "POST",   A "/meters/{id}/replace",             admin_meter_replace,           "meter.edit",     R_JSON },
 
+	{ "GET",    A "/tariffs",                         admin_tariff_list,             "estate.read",    0 },
+	{ "POST",   A "/tariffs",                         admin_tariff_create,           "tariff.edit",    R_JSON },
+	{ "POST",   A "/tariffs/preview",                 admin_tariff_preview,          "estate.read",    R_JSON },
+	{ "GET",    A "/tariffs/{id}",                    admin_tariff_get,              "estate.read",    0 },
+	{ "POST",   A "/tariffs/{id}/versions",           admin_tariff_version_create,   "tariff.edit",    R_JSON },
+	{ "POST",   A "/tariff-assignments",              admin_tariff_assign,           "tariff.edit",    R_JSON },
+
+	{ "POST",   A "/billing/runs",                    admin_billing_run_start,       "billing.run",    R_JSON },
+	{ "GET",    A "/billing/runs/{id}",               admin_billing_run_get,         "estate.read",    0 },
+	{ "GET",    A "/bills",                           admin_bill_list,               "estate.read",    0 },
+	{ "GET",    A "/bills/{id}",                      admin_bill_get,                "estate.read",    0 },
+	{ "POST",   A "/bills/{id}/void",                 admin_bill_void,               "billing.run",    R_JSON },
+
 	{ "GET",    A "/staff",                           admin_staff_list,              "staff.admin",    0 },
 	{ "POST",   A "/staff",                           admin_staff_create,            "staff.admin",    R_JSON },
 	{ "PUT",    A "/staff/{id}",                      admin_staff_update,            "staff.admin",    R_JSON },
 	{ "GET",    A "/audit",                           admin_audit_list,              "audit.read",     0 },
+
+	/* residents (mini-program): Bearer sessions, no CSRF; R_OWN_HOUSE: {id} is a bound house */
+	{ "POST",   "/api/v1/auth/login",                 api_resident_login,            PERM_PUBLIC,      R_JSON },
+	{ "POST",   "/api/v1/auth/logout",                api_resident_logout,           PERM_RESIDENT,    0 },
+	{ "GET",    "/api/v1/me",                         api_resident_me,               PERM_RESIDENT,    0 },
+	{ "POST",   "/api/v1/bindings",                   api_binding_create,            PERM_RESIDENT,    R_JSON },
+	{ "DELETE", "/api/v1/bindings/{id}",              api_binding_delete,            PERM_RESIDENT,    R_OWN_HOUSE },
+	{ "GET",    "/api/v1/houses",                     api_resident_houses,           PERM_RESIDENT,    0 },
+	{ "GET",    "/api/v1/houses/{id}/bills",          api_resident_house_bills,      PERM_RESIDENT,    R_OWN_HOUSE },
+	{ "GET",    "/api/v1/bills/{id}",                 api_resident_bill_get,         PERM_RESIDENT,    0 },
+	{ "POST",   "/api/v1/orders",                     api_order_create,              PERM_RESIDENT,    R_JSON },
+	{ "GET",    "/api/v1/orders/{id}",                api_order_get,                 PERM_RESIDENT,    0 },
+	{ "POST",   "/wxpay/notify",                      api_wxpay_notify,              PERM_PUBLIC,      0 },
+	{ "POST",   A "/houses/{id}/binding-code",        admin_house_binding_code,      "resident.edit",  0 },
 };
 
 const size_t xq_nroutes = sizeof(xq_routes) / sizeof(xq_routes[0]);

@@ -56,6 +56,26 @@ DB_QUERY(q_meter_ins) = {
 	"lLLssssiissiisl", NULL,
 };
 
+DB_QUERY(q_tariff_ins) = {
+	"demo_tariff_ins",
+	"INSERT INTO tariff (community_id, code, name, utility, region, note) VALUES (?, ?, ?, ?, ?, ?)",
+	"lsssss", NULL,
+};
+DB_QUERY(q_tariff_version_ins) = {
+	"demo_tariff_version_ins",
+	"INSERT INTO tariff_version (tariff_id, effective_from, status, rules, source_url, published_at)"
+	" VALUES (?, ?, 'published', ?, ?, CURRENT_TIMESTAMP(3))",
+	"lsss", NULL,
+};
+/* every house of the community pays the tariff from valid_from on */
+DB_QUERY(q_house_tariff_all) = {
+	"demo_house_tariff_all",
+	"INSERT INTO house_tariff (house_id, utility, tariff_id, valid_from)"
+	" SELECT h.id, ?, ?, ? FROM house h JOIN building b ON b.id = h.building_id"
+	" WHERE b.community_id = ?",
+	"slsl", NULL,
+};
+
 /*
  * Readings go in multi-row INSERTs. db.c binds at most 64 parameters, so an
  * electric row (6 parameters) comes 10 to a statement and a water row (4) 16.
@@ -575,6 +595,48 @@ static int supply_readings(struct db *db, struct demo_ctx *c, int64_t meter_id, 
 	return XQ_OK;
 }
 
+/* ---- tariffs ---------------------------------------------------------- */
+
+/*
+ * Electricity: Zhejiang's annual tiers (2760 / 4800 kWh, +0.05 / +0.30
+ * yuan) on TOU model A. The demo meters register peak, flat and valley, so
+ * the demo splits Zhejiang's two periods into three (a made-up flat price);
+ * a real community uses the published two-period tariff.
+ */
+static const char demo_electric_rules[] =
+	"{\"utility\":\"electric\",\"basis\":\"annual\",\"tiers\":["
+	"{\"upto_kwh\":2760,\"increment\":\"0\"},{\"upto_kwh\":4800,\"increment\":\"0.05\"},"
+	"{\"increment\":\"0.30\"}],\"tou\":{\"model\":\"A\",\"periods\":["
+	"{\"name\":\"peak\",\"windows\":[\"08:00-11:00\",\"18:00-22:00\"],\"price\":\"0.568\"},"
+	"{\"name\":\"flat\",\"windows\":[\"11:00-18:00\"],\"price\":\"0.538\"},"
+	"{\"name\":\"valley\",\"windows\":[\"22:00-08:00\"],\"price\":\"0.288\"}]}}";
+
+/* Water: Hangzhou-style annual tiers, 2.90 / 3.85 / 6.70 yuan a m3 all parts included. */
+static const char demo_water_rules[] =
+	"{\"utility\":\"water\",\"basis\":\"annual\",\"tiers\":["
+	"{\"upto_m3\":216},{\"upto_m3\":300},{}],\"components\":["
+	"{\"name\":\"water\",\"label\":\"水费\",\"prices\":[\"1.75\",\"2.70\",\"5.55\"]},"
+	"{\"name\":\"resource\",\"label\":\"水资源费\",\"price\":\"0.20\"},"
+	"{\"name\":\"sewage\",\"label\":\"污水处理费\",\"price\":\"0.95\"}]}";
+
+/* One tariff with one published version from the first reading day, assigned to every house. */
+static int add_tariff(struct db *db, struct demo_ctx *c, const char *code, const char *name,
+		      const char *utility, const char *rules)
+{
+	char from[16];
+	int64_t id;
+	int rc;
+
+	fmt_date(from, sizeof(from), c->start_day);
+	if ((rc = db_run(db, &q_tariff_ins, NULL, c->community_id, code, name, utility, "浙江",
+			 "演示数据")))
+		return rc;
+	id = db_insert_id(db);
+	if ((rc = db_run(db, &q_tariff_version_ins, NULL, id, from, rules, "")))
+		return rc;
+	return db_run(db, &q_house_tariff_all, NULL, utility, id, from, c->community_id);
+}
+
 /* ---- the load --------------------------------------------------------- */
 
 /* One building: 2 units, two flats a floor, its supply meter and all readings. */
@@ -658,6 +720,11 @@ static int load_tx(struct db *db, void *arg)
 			return rc;
 	}
 	if ((rc = flush_e(db, c)) || (rc = flush_w(db, c)))
+		return rc;
+	if ((rc = add_tariff(db, c, DEMO_CODE "-E", "居民生活用电（浙江阶梯，峰平谷演示）", "electric",
+			     demo_electric_rules)) ||
+	    (rc = add_tariff(db, c, DEMO_CODE "-W", "居民生活用水（杭州阶梯）", "water",
+			     demo_water_rules)))
 		return rc;
 	return XQ_OK;
 }

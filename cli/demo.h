@@ -22,7 +22,8 @@ struct demo_opts {
  * Loads one demo community (code DEMO01, 阳光花园): buildings with a supply
  * meter each, houses with residents, an electric and a water meter per house,
  * and o->months months of readings ending at 00:00 Asia/Shanghai on the first
- * day of the current month. No tariffs, bills or money.
+ * day of the current month, and an electric and a water tariff assigned to every
+ * house from the first reading day. No bills or money.
  * Returns XQ_OK, XQ_ECONFLICT if community DEMO01 exists, XQ_EINVAL for
  * options out of range, or the database error. Prints progress to stderr.
  */

@@ -5,14 +5,17 @@
  * that the caller asked to be told about.
  */
 #include "auth.h"
+#include "billrun.h"
 #include "config.h"
 #include "db.h"
 #include "demo.h"
 #include "log.h"
+#include "money.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +285,128 @@ static int cmd_demo(int argc, char **argv)
 	return 0;
 }
 
+/* ---- bill ----------------------------------------------------------- */
+
+struct bar {
+	int tty;
+	int64_t last_pct;
+	int64_t last_us;
+};
+
+/* A bar redrawn in place on a terminal; a plain line every 5 s otherwise (logs, CI). */
+static void bill_progress(void *arg, int64_t done, int64_t total)
+{
+	struct bar *b = arg;
+	int64_t pct = total ? done * 100 / total : 100, now = xq_mono_us();
+	char bar[41];
+	int fill = (int)(pct * 40 / 100);
+
+	if (b->tty) {
+		if (pct == b->last_pct && done != total)
+			return;
+		for (int i = 0; i < 40; i++)
+			bar[i] = i < fill ? '#' : '.';
+		bar[40] = '\0';
+		fprintf(stderr, "\r[%s] %3" PRId64 "%% %" PRId64 "/%" PRId64 " houses", bar, pct, done,
+			total);
+		if (done == total)
+			fputc('\n', stderr);
+	} else {
+		if (now - b->last_us < 5000000 && done != total)
+			return;
+		b->last_us = now;
+		fprintf(stderr, "xqctl bill: %" PRId64 "/%" PRId64 " houses (%" PRId64 "%%)\n", done,
+			total, pct);
+	}
+	b->last_pct = pct;
+}
+
+static int cmd_bill(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "period", required_argument, NULL, 'p' },
+		{ "community", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct billrun_opts o = { .actor = "xqctl" };
+	struct billrun_summary s;
+	struct bar b = { isatty(STDERR_FILENO), -1, 0 };
+	char owner[128], host[64] = "", yuan[MONEY_STR_MAX];
+	struct db *db;
+	int64_t job_id = 0;
+	int opt, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "p:c:", opts, NULL)) != -1) {
+		if (opt == 'p')
+			o.period = optarg;
+		else if (opt == 'c' && xq_parse_i64(optarg, &o.community_id) == XQ_OK &&
+			 o.community_id > 0)
+			continue;
+		else
+			goto usage;
+	}
+	if (!o.period || optind != argc)
+		goto usage;
+	{
+		int y, m;
+		int32_t f, l;
+		char a[24], e[24];
+		if (billrun_period(o.period, &y, &m, &f, &l, a, e)) {
+			fprintf(stderr, "xqctl bill: period must be YYYY-MM, not '%s'\n", o.period);
+			return 2;
+		}
+	}
+	gethostname(host, sizeof(host) - 1);
+	xq_snprintf(owner, sizeof(owner), "%s:%ld", host, (long)getpid());
+	o.owner = owner;
+	o.progress = bill_progress;
+	o.progress_arg = &b;
+	if (!(db = open_db()))
+		return 1;
+	rc = billrun_claim(db, &o, &job_id);
+	if (rc == XQ_ECONFLICT) {
+		fprintf(stderr, "xqctl bill: period %s is being billed by another process (job %" PRId64
+				"); a claim without heartbeat for %d s may be taken over\n",
+			o.period, job_id, BILLRUN_STALE_S);
+		db_close(db);
+		return EXIT_EXISTS;
+	}
+	if (rc) {
+		fprintf(stderr, "xqctl bill: cannot claim the job: %s (%s)\n", xq_strerror(rc),
+			db_errmsg(db));
+		db_close(db);
+		return 1;
+	}
+	fprintf(stderr, "xqctl bill: period %s, %s, job %" PRId64 "\n", o.period,
+		o.community_id ? "one community" : "all communities", job_id);
+	rc = billrun_run(db, job_id, &o, &s);
+	db_close(db);
+	money_format_yuan(s.total_fen, yuan, sizeof(yuan));
+	printf("houses %" PRId64 ": billed %" PRId64 ", adjusted %" PRId64 ", unchanged %" PRId64
+	       ", skipped %" PRId64 "\ntotal %s yuan (%" PRId64 " fen), adjustments %" PRId64
+	       " fen, settled from credit %" PRId64 " fen\n",
+	       s.houses, s.bills_new, s.bills_adjusted, s.bills_unchanged, s.skipped, yuan,
+	       s.total_fen, s.adjust_fen, s.settled_fen);
+	printf("time: compute %" PRId64 " ms, db read %" PRId64 " ms, db write %" PRId64 " ms\n",
+	       s.compute_us / 1000, s.db_read_us / 1000, s.db_write_us / 1000);
+	for (size_t i = 0; i < s.n_skips; i++)
+		printf("skipped house %" PRId64 " %s [%s] %s\n", s.skips[i].house_id,
+		       s.skips[i].utility, s.skips[i].code, s.skips[i].reason_zh);
+	if ((int64_t)s.n_skips < s.skipped)
+		printf("... and %" PRId64 " more skipped (see job %" PRId64 ")\n",
+		       s.skipped - (int64_t)s.n_skips, job_id);
+	billrun_summary_release(&s);
+	if (rc) {
+		fprintf(stderr, "xqctl bill: failed: %s\n", xq_strerror(rc));
+		return 1;
+	}
+	return 0;
+usage:
+	fprintf(stderr, "usage: xqctl bill --period YYYY-MM [--community ID]\n");
+	return 2;
+}
+
 static int cmd_check_sql(int argc, char **argv)
 {
 	struct db *db;
@@ -312,6 +437,7 @@ static const struct command commands[] = {
 	{ "create-admin", cmd_create_staff, "create a staff account: USERNAME [--role R]" },
 	{ "create-staff", cmd_create_staff, "same as create-admin" },
 	{ "demo", cmd_demo, "load the demo community [--houses N] [--months N] [--seed N]" },
+	{ "bill", cmd_bill, "bill a month: --period YYYY-MM [--community ID]" },
 	{ "check-sql", cmd_check_sql, "prepare every SQL statement of xqctl against the database" },
 	{ "config", cmd_config, "print the effective configuration (secrets hidden)" },
 };

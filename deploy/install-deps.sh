@@ -18,8 +18,8 @@ PACKAGES=(
 	mariadb-server-core mariadb-client-core libmariadb-dev
 	libfcgi-dev nginx
 	libcjson-dev libcurl4-openssl-dev libssl-dev libargon2-dev
-	libxlsxwriter-dev libmodbus-dev
-	curl ca-certificates
+	libxlsxwriter-dev libmodbus-dev zlib1g-dev
+	curl ca-certificates openssl
 )
 POLICY=/usr/sbin/policy-rc.d
 

@@ -34,6 +34,9 @@ struct who {
 	char perms[512]; /* comma-separated permission codes of the role */
 	char csrf[65];
 	char session_hash[65];
+	/* a mini-program resident (PERM_RESIDENT routes); 0 when none */
+	int64_t wx_user_id;
+	char openid[65];
 };
 
 struct req_cleanup {

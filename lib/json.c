@@ -233,6 +233,20 @@ static int decode_one(const cJSON *item, const struct json_field *f, struct jval
 		}
 		return XQ_OK;
 	}
+	case J_RAW_OBJECT:
+	case J_RAW_ARRAY: {
+		int obj = f->type == J_RAW_OBJECT, count;
+		if (obj ? !cJSON_IsObject(item) : !cJSON_IsArray(item))
+			return fail(msg, msglen, field, fieldlen, f, obj ? "必须是对象" : "必须是数组");
+		count = cJSON_GetArraySize(item);
+		if (count < f->min || count > f->max) {
+			snprintf(why, sizeof(why), "%s必须有 %lld 到 %lld 个", obj ? "成员" : "元素",
+				 (long long)f->min, (long long)f->max);
+			return fail(msg, msglen, field, fieldlen, f, why);
+		}
+		v->raw = item;
+		return XQ_OK;
+	}
 	}
 	return fail(msg, msglen, field, fieldlen, f, "类型不支持");
 }

@@ -20,6 +20,13 @@ enum json_type {
 	J_ENUM,   /* string that must be one of enum_values */
 	J_DATE,   /* "YYYY-MM-DD", a real calendar date */
 	J_DEC2,   /* number or numeric string with at most 2 decimals -> int64 hundredths */
+	/*
+	 * J_RAW_*: the item itself is kept (jval.raw, owned by the tree) for a
+	 * structure the handler validates itself, e.g. tariff rules given to
+	 * tariff_parse(); min..max bound its number of members / elements.
+	 */
+	J_RAW_OBJECT, /* a JSON object */
+	J_RAW_ARRAY,  /* a JSON array */
 };
 
 #define J_REQUIRED 1u
@@ -31,6 +38,7 @@ struct jval {
 	int null; /* it was JSON null (only with J_NULLABLE) */
 	int64_t i; /* J_INT64, J_BOOL (0/1), J_DEC2 (hundredths) */
 	const char *s; /* J_STRING, J_ENUM, J_DATE */
+	const cJSON *raw; /* J_RAW_OBJECT, J_RAW_ARRAY: points into the tree */
 };
 
 struct json_field {

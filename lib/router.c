@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "config.h"
 #include "log.h"
+#include "resident_auth.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -106,7 +107,21 @@ static int checks_then_handle(struct req *rq, struct route *r)
 		if (!ct || strncasecmp(ct, "application/json", 16) != 0)
 			return resp_fail(rq, XQ_EMEDIA);
 	}
-	if (strcmp(r->perm, PERM_PUBLIC) != 0) {
+	if (!strcmp(r->perm, PERM_RESIDENT)) {
+		int64_t house_id;
+		rc = resident_session_load(rq);
+		if (rc)
+			return resp_fail(rq, rc);
+		if (r->flags & R_OWN_HOUSE) {
+			if (req_param_id(rq, "id", &house_id))
+				return resp_fail_msg(rq, XQ_ENOTFOUND, "房屋不存在或未绑定", NULL);
+			rc = resident_house_check(rq->db, rq->who.wx_user_id, house_id);
+			if (rc == XQ_ENOTFOUND)
+				return resp_fail_msg(rq, XQ_ENOTFOUND, "房屋不存在或未绑定", NULL);
+			if (rc)
+				return resp_fail(rq, rc);
+		}
+	} else if (strcmp(r->perm, PERM_PUBLIC) != 0) {
 		rc = auth_session_load(rq);
 		if (rc)
 			return resp_fail(rq, rc);

@@ -17,10 +17,17 @@
 /* Route flags. */
 #define R_JSON 0x01u   /* body must be Content-Type: application/json */
 #define R_NOCSRF 0x02u /* state-changing but exempt from the CSRF check (login only) */
+/*
+ * Resident routes: the path's {id} is a house id that must be bound to the
+ * calling resident (lib/resident_auth.h); otherwise 404, never data.
+ */
+#define R_OWN_HOUSE 0x04u
 
 /* Who may call: a permission code from the permission table, or one of these. */
 #define PERM_PUBLIC "" /* anyone, no session needed */
 #define PERM_STAFF "staff" /* any logged-in staff member */
+/* a mini-program resident with a Bearer session (no cookie, so no CSRF) */
+#define PERM_RESIDENT "resident"
 
 #define ROUTE_BUCKETS 11
 

@@ -3,9 +3,15 @@
  * tests/cases/billing/: apportionment (APPORTION-LRM-01) against an
  * independent check, late fees (LATEFEE-*), dates, the day split
  * (PRORATE-DAYS-01), input rejection, XQ_EOVERFLOW at the int64 edges, the
- * fields of bill lines, and the model-B split never going negative.
+ * fields of bill lines, and the model-B split never going negative; the
+ * issue's seed examples, real provincial tariffs at and around every tier
+ * bound against an independent calculator, properties on random inputs
+ * (more use never costs less, an annual period split at any day bills the
+ * same, apportionment sums exactly), and billrun.c's pure parts (period
+ * bounds, register rollover).
  */
 #include "billing.h"
+#include "billrun.h"
 #include "money.h"
 #include "tariff.h"
 #include "test.h"
@@ -693,6 +699,253 @@ TEST(deterministic)
 	billing_result_release(&b);
 }
 
+/* ------------------------------------------------------------------ seed examples */
+
+#define SEED_TIERS                                                             \
+	"{\"utility\":\"electric\",\"basis\":\"monthly\",\"tiers\":["              \
+	"{\"upto_kwh\":200,\"price\":\"0.5\"},{\"upto_kwh\":400,\"price\":\"0.6\"}," \
+	"{\"price\":\"0.8\"}]}"
+
+#define SEED_TOU                                                               \
+	"{\"utility\":\"electric\",\"basis\":\"monthly\",\"tiers\":[{\"increment\":\"0\"}]," \
+	"\"tou\":{\"model\":\"A\",\"periods\":["                                   \
+	"{\"name\":\"peak\",\"windows\":[\"08:00-22:00\"],\"price\":\"0.7\"},"     \
+	"{\"name\":\"valley\",\"windows\":[\"22:00-08:00\"],\"price\":\"0.4\"}]}}"
+
+/* Bills qty (Wh, no TOU) or peak + valley (Wh) with t over June 2024. */
+static int64_t cost(const struct tariff *t, int64_t qty, int64_t peak, int64_t valley,
+		    int64_t ytd)
+{
+	struct billing_version v;
+	struct billing_input in;
+	struct billing_result r;
+	int64_t fen;
+	char err[256];
+
+	setup(&in, &v, t);
+	in.total_raw_milli = qty;
+	in.period_raw_milli[TARIFF_PEAK] = peak;
+	in.period_raw_milli[TARIFF_VALLEY] = valley;
+	in.ytd_before_milli = ytd;
+	if (billing_compute(&in, &r, err, sizeof(err))) {
+		fprintf(stderr, "compute: %s\n", err);
+		return -1;
+	}
+	fen = r.total_fen;
+	billing_result_release(&r);
+	return fen;
+}
+
+/* The examples: 200/400 kWh at 0.5/0.6/0.8, and TOU 0.7/0.4. */
+TEST(seed_examples)
+{
+	struct tariff tiers = tariff_of(SEED_TIERS), tou = tariff_of(SEED_TOU);
+
+	CHECK_EQ_I64(cost(&tiers, 150000, 0, 0, 0), 7500);
+	CHECK_EQ_I64(cost(&tiers, 300000, 0, 0, 0), 16000);
+	CHECK_EQ_I64(cost(&tiers, 500000, 0, 0, 0), 30000);
+	CHECK_EQ_I64(cost(&tou, 0, 100000, 50000, 0), 9000);
+	CHECK_EQ_I64(cost(&tou, 0, 200000, 100000, 0), 18000);
+	tariff_release(&tiers);
+	tariff_release(&tou);
+}
+
+/*
+ * An independent tier calculator: the part of [ytd, ytd + q) inside each
+ * tier, each line rounded once half-up (MONEY-ROUND-01), lines added.
+ */
+static int64_t ref_tiers(const int64_t *bound_kwh, const int64_t *price_hao, int n, int64_t q,
+			 int64_t ytd)
+{
+	int64_t lo = 0, fen = 0;
+
+	for (int k = 0; k < n; k++) {
+		int64_t hi = k < n - 1 ? bound_kwh[k] * 1000 : INT64_MAX;
+		int64_t a = ytd > lo ? ytd : lo, b = ytd + q < hi ? ytd + q : hi;
+		if (b > a)
+			fen += ((b - a) * price_hao[k] + 50000) / 100000;
+		lo = hi;
+	}
+	return fen;
+}
+
+/* Real provincial tariffs at and around every tier boundary (±1 kWh, ±1 Wh). */
+TEST(provincial_tier_boundaries)
+{
+	static const int64_t bj_b[] = { 240, 400 }, bj_p[] = { 4883, 5383, 7883 };
+	static const int64_t bja_b[] = { 2880, 4800 };
+	static const int64_t gd_s[] = { 260, 600 }, gd_p[] = { 6800, 7300, 9800 };
+	struct tariff bj = tariff_of(BEIJING_MONTHLY);
+	struct tariff bja = tariff_of("{\"utility\":\"electric\",\"basis\":\"annual\",\"tiers\":["
+				      "{\"upto_kwh\":2880,\"price\":\"0.4883\"},{\"upto_kwh\":4800,"
+				      "\"price\":\"0.5383\"},{\"price\":\"0.7883\"}]}");
+	struct tariff gd = tariff_of("{\"utility\":\"electric\",\"basis\":\"monthly\",\"tiers\":["
+				     "{\"upto_kwh\":200,\"price\":\"0.68\"},{\"upto_kwh\":400,\"price\":"
+				     "\"0.73\"},{\"price\":\"0.98\"}],\"seasons\":[{\"months\":[5,6,7,8,"
+				     "9,10],\"upto_kwh\":[260,600]}]}");
+	static const int64_t deltas[] = { -1000, -1, 0, 1, 1000 };
+
+	for (int b = 0; b < 2; b++)
+		for (size_t d = 0; d < XQ_ARRAY_LEN(deltas); d++) {
+			int64_t q = bj_b[b] * 1000 + deltas[d];
+			CHECK_EQ_I64(cost(&bj, q, 0, 0, 0), ref_tiers(bj_b, bj_p, 3, q, 0));
+			/* June is a summer month in Guangdong: the season's bounds apply */
+			q = gd_s[b] * 1000 + deltas[d];
+			CHECK_EQ_I64(cost(&gd, q, 0, 0, 0), ref_tiers(gd_s, gd_p, 3, q, 0));
+			/* annual: 100 kWh this month, the year-to-date ends around the bound */
+			int64_t ytd = bja_b[b] * 1000 - 50000 + deltas[d];
+			CHECK_EQ_I64(cost(&bja, 100000, 0, 0, ytd), ref_tiers(bja_b, bj_p, 3, 100000, ytd));
+		}
+	/* by hand: Beijing 241 kWh = 240 x 0.4883 + 1 x 0.5383 = 117.19 + 0.54 */
+	CHECK_EQ_I64(cost(&bj, 241000, 0, 0, 0), 11719 + 54);
+	tariff_release(&bj);
+	tariff_release(&bja);
+	tariff_release(&gd);
+}
+
+/* ------------------------------------------------------------------ properties */
+
+static uint64_t prop_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Using more never costs less: monthly tiers, annual tiers with any YTD, TOU in any period. */
+TEST(property_more_never_costs_less)
+{
+	struct tariff bj = tariff_of(BEIJING_MONTHLY), zj = tariff_of(ZHEJIANG_A);
+	uint64_t s = 88172645463325252ull;
+
+	for (int i = 0; i < 20000; i++) {
+		int64_t q = (int64_t)(prop_next(&s) % 2000000), d = (int64_t)(prop_next(&s) % 50000);
+		int64_t pk = (int64_t)(prop_next(&s) % 1000000), vl = (int64_t)(prop_next(&s) % 1000000);
+		int64_t ytd = (int64_t)(prop_next(&s) % 6000000);
+		CHECK(cost(&bj, q + d, 0, 0, 0) >= cost(&bj, q, 0, 0, 0));
+		CHECK(cost(&zj, 0, pk + d, vl, ytd) >= cost(&zj, 0, pk, vl, ytd));
+		CHECK(cost(&zj, 0, pk, vl + d, ytd) >= cost(&zj, 0, pk, vl, ytd));
+	}
+	tariff_release(&bj);
+	tariff_release(&zj);
+}
+
+/*
+ * Splitting a period at any day and billing both parts with annual tiers
+ * (the second part carrying the first one's YTD) equals billing it whole.
+ * Exact when every line is a whole number of fen (whole kWh at prices in
+ * whole fen); otherwise each line's rounding may differ, so the parts may
+ * differ from the whole by at most one fen per line.
+ */
+TEST(property_split_period_annual)
+{
+	struct tariff exact = tariff_of("{\"utility\":\"electric\",\"basis\":\"annual\",\"tiers\":["
+					"{\"upto_kwh\":2880,\"price\":\"0.49\"},{\"upto_kwh\":4800,"
+					"\"price\":\"0.54\"},{\"price\":\"0.79\"}]}");
+	struct tariff bj = tariff_of("{\"utility\":\"electric\",\"basis\":\"annual\",\"tiers\":["
+				     "{\"upto_kwh\":2880,\"price\":\"0.4883\"},{\"upto_kwh\":4800,"
+				     "\"price\":\"0.5383\"},{\"price\":\"0.7883\"}]}");
+	uint64_t s = 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < 20000; i++) {
+		struct billing_version v;
+		struct billing_input in;
+		struct billing_result whole, a, b;
+		int64_t q1 = (int64_t)(prop_next(&s) % 3000) * 1000;
+		int64_t q2 = (int64_t)(prop_next(&s) % 3000) * 1000;
+		int64_t ytd = (int64_t)(prop_next(&s) % 6000) * 1000;
+		int split = 1 + (int)(prop_next(&s) % 29); /* last day of the first part */
+		const struct tariff *t = i % 2 ? &exact : &bj;
+
+		setup(&in, &v, t);
+		in.ytd_before_milli = ytd;
+		in.total_raw_milli = q1 + q2;
+		CHECK_EQ_I64(billing_compute(&in, &whole, NULL, 0), XQ_OK);
+		in.last_day = day(2024, 6, split);
+		in.total_raw_milli = q1;
+		CHECK_EQ_I64(billing_compute(&in, &a, NULL, 0), XQ_OK);
+		in.first_day = day(2024, 6, split + 1);
+		in.last_day = day(2024, 6, 30);
+		in.total_raw_milli = q2;
+		in.ytd_before_milli = a.ytd_after_milli;
+		CHECK_EQ_I64(billing_compute(&in, &b, NULL, 0), XQ_OK);
+		CHECK_EQ_I64(b.ytd_after_milli, whole.ytd_after_milli);
+		if (t == &exact) {
+			CHECK_EQ_I64(a.total_fen + b.total_fen, whole.total_fen);
+		} else {
+			int64_t diff = a.total_fen + b.total_fen - whole.total_fen;
+			CHECK(diff >= -(int64_t)(a.n_lines + b.n_lines) &&
+			      diff <= (int64_t)(a.n_lines + b.n_lines));
+		}
+		billing_result_release(&whole);
+		billing_result_release(&a);
+		billing_result_release(&b);
+	}
+	tariff_release(&exact);
+	tariff_release(&bj);
+}
+
+/* Apportionment sums exactly for random totals and weights (LRM, see also above). */
+TEST(property_apportion_sums_exactly)
+{
+	uint64_t s = 42;
+
+	for (int i = 0; i < 5000; i++) {
+		int64_t w[50], out[50], sum = 0, total = (int64_t)(prop_next(&s) % 100000000000ull);
+		size_t n = 1 + prop_next(&s) % 50;
+		for (size_t k = 0; k < n; k++)
+			w[k] = 1 + (int64_t)(prop_next(&s) % 20000);
+		CHECK_EQ_I64(billing_apportion(total, w, n, out), XQ_OK);
+		for (size_t k = 0; k < n; k++)
+			sum += out[k];
+		CHECK_EQ_I64(sum, total);
+	}
+}
+
+/* ------------------------------------------------------------------ billing runs (billrun.c) */
+
+TEST(billrun_period_bounds)
+{
+	int y, m;
+	int32_t f, l;
+	char a[24], b[24];
+
+	CHECK_EQ_I64(billrun_period("2026-10", &y, &m, &f, &l, a, b), XQ_OK);
+	CHECK_EQ_I64(f, day(2026, 10, 1));
+	CHECK_EQ_I64(l, day(2026, 10, 31));
+	CHECK_STR(a, "2026-09-30 16:00:00.000");
+	CHECK_STR(b, "2026-10-31 16:00:00.000");
+	CHECK_EQ_I64(billrun_period("2026-12", &y, &m, &f, &l, a, b), XQ_OK);
+	CHECK_STR(b, "2026-12-31 16:00:00.000");
+	CHECK_EQ_I64(l, day(2026, 12, 31));
+	CHECK_EQ_I64(billrun_period("2024-02", &y, &m, &f, &l, a, b), XQ_OK);
+	CHECK_EQ_I64(l - f + 1, 29);
+	CHECK_EQ_I64(billrun_period("2026-13", &y, &m, &f, &l, a, b), XQ_EINVAL);
+	CHECK_EQ_I64(billrun_period("2026-1", &y, &m, &f, &l, a, b), XQ_EINVAL);
+	CHECK_EQ_I64(billrun_period("2026/10", &y, &m, &f, &l, a, b), XQ_EINVAL);
+	CHECK_EQ_I64(billrun_period(NULL, &y, &m, &f, &l, a, b), XQ_EINVAL);
+}
+
+TEST(billrun_register_rollover)
+{
+	int64_t d = SENTINEL;
+	int roll = -1;
+
+	CHECK_EQ_I64(billrun_register_delta(1000, 5000, 6, &d, &roll), XQ_OK);
+	CHECK_EQ_I64(d, 4000);
+	CHECK_EQ_I64(roll, 0);
+	/* a 6-digit register wraps at 1 000 000 kWh = 10^9 Wh */
+	CHECK_EQ_I64(billrun_register_delta(999990000, 20000, 6, &d, &roll), XQ_OK);
+	CHECK_EQ_I64(d, 30000);
+	CHECK_EQ_I64(roll, 1);
+	CHECK_EQ_I64(billrun_register_delta(99999000, 1000, 5, &d, &roll), XQ_OK);
+	CHECK_EQ_I64(d, 2000);
+	/* an opening above the register's top cannot have wrapped */
+	CHECK_EQ_I64(billrun_register_delta(2000000000, 1, 6, &d, &roll), XQ_EINVAL);
+	CHECK_EQ_I64(billrun_register_delta(-1, 1, 6, &d, &roll), XQ_EINVAL);
+}
+
 int main(void)
 {
 	RUN(apportion_lrm_01_examples);
@@ -714,5 +967,12 @@ int main(void)
 	RUN(switch_to_tou_mid_period);
 	RUN(prorate_days_01_many_segments);
 	RUN(deterministic);
+	RUN(seed_examples);
+	RUN(provincial_tier_boundaries);
+	RUN(property_more_never_costs_less);
+	RUN(property_split_period_annual);
+	RUN(property_apportion_sums_exactly);
+	RUN(billrun_period_bounds);
+	RUN(billrun_register_rollover);
 	return test_report();
 }

@@ -110,11 +110,57 @@ TEST(dec2_format)
 	CHECK_STR(b, "0.00");
 }
 
+/* J_RAW_OBJECT / J_RAW_ARRAY keep the item for the handler and check shape and size. */
+struct raw_in {
+	struct jval rules, ids;
+};
+
+#define R(f) offsetof(struct raw_in, f)
+static const struct json_field raw_fields[] = {
+	{ "rules", J_RAW_OBJECT, J_REQUIRED, R(rules), 1, 20, NULL, "规则" },
+	{ "ids", J_RAW_ARRAY, 0, R(ids), 1, 3, NULL, "房屋" },
+};
+
+static int dec_raw(const char *body, struct raw_in *in, char *field, cJSON **root)
+{
+	char msg[256];
+
+	memset(in, 0, sizeof(*in));
+	return json_decode(body, strlen(body), raw_fields, 2, in, root, msg, sizeof(msg), field, 64);
+}
+
+TEST(raw_object_and_array)
+{
+	struct raw_in in;
+	char field[64];
+	cJSON *root = NULL;
+
+	CHECK_EQ_I64(dec_raw("{\"rules\":{\"a\":1,\"b\":[2]},\"ids\":[1,2]}", &in, field, &root),
+		     XQ_OK);
+	CHECK(cJSON_IsObject(in.rules.raw));
+	CHECK_EQ_I64(cJSON_GetArraySize(in.rules.raw), 2);
+	CHECK(cJSON_IsArray(in.ids.raw));
+	CHECK_EQ_I64(cJSON_GetArrayItem(in.ids.raw, 1)->valueint, 2);
+	cJSON_Delete(root);
+	root = NULL;
+	CHECK_EQ_I64(dec_raw("{\"rules\":[1]}", &in, field, &root), XQ_EINVAL);
+	CHECK_STR(field, "rules");
+	CHECK_EQ_I64(dec_raw("{\"rules\":{}}", &in, field, &root), XQ_EINVAL);
+	CHECK_STR(field, "rules");
+	CHECK_EQ_I64(dec_raw("{\"rules\":{\"a\":1},\"ids\":{}}", &in, field, &root), XQ_EINVAL);
+	CHECK_STR(field, "ids");
+	CHECK_EQ_I64(dec_raw("{\"rules\":{\"a\":1},\"ids\":[1,2,3,4]}", &in, field, &root),
+		     XQ_EINVAL);
+	CHECK_STR(field, "ids");
+	CHECK(root == NULL);
+}
+
 int main(void)
 {
 	RUN(good);
 	RUN(rejections_name_the_field);
 	RUN(utf8);
 	RUN(dec2_format);
+	RUN(raw_object_and_array);
 	return test_report();
 }

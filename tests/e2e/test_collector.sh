@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# test_collector.sh - xq-metersim -> xq-collector -> MariaDB on the test stack
+# (docs/collector.md): 50 smart meters on 10 simulated gateways; readings
+# match the simulator's registers exactly; a silent meter raises
+# meter_offline and a register set backwards is flagged, while the others
+# keep being read; MariaDB is stopped mid-run (the collector spools) and the
+# collector is kill -9'd and restarted: every slot of every good meter is
+# present exactly once and the spool ends empty.
+set -uo pipefail
+pass=0 fail=0
+check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1" >&2; fi; }
+: "${XQ_VAR:?}" "${XQ_PORT:?}" "${XQ_BUILD:?}"
+
+INTERVAL=4
+export XQ_COLLECTOR_INTERVAL_S=$INTERVAL XQ_METERSIM_REPLY_LOG=$XQ_VAR/log/metersim-replies.log
+CONF=$XQ_VAR/xiaoqu.conf
+CTL_PORT=$((XQ_PORT + 99))
+HTTP_PORT=$((XQ_PORT + 98))
+RUN=$XQ_VAR/run
+if [ "$(id -u)" -eq 0 ]; then DBU=root; else DBU=$(id -un); fi
+sql() { mariadb --defaults-file="$XQ_VAR/my.cnf" -u "$DBU" -N -B xiaoqu "$@"; }
+
+# One control command to xq-metersim; prints its answer without the final ".".
+ctl() {
+	local line
+	exec 3<>"/dev/tcp/127.0.0.1/$CTL_PORT" || return 1
+	printf '%s\n' "$1" >&3
+	while IFS= read -r -t 5 line <&3; do
+		[ "$line" = . ] && break
+		printf '%s\n' "$line"
+		[[ $line == ERR* ]] && break
+	done
+	exec 3<&-
+}
+
+metric() { curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+
+# stop_one NAME: SIGTERM (or $2) to a stack daemon by its pid file, wait for it to go.
+stop_one() {
+	local pid
+	pid=$(cat "$RUN/$1.pid" 2>/dev/null) || return 0
+	kill "-${2:-TERM}" "$pid" 2>/dev/null
+	for _ in $(seq 1 100); do
+		[ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break
+		sleep 0.1
+	done
+}
+
+restart_stack() { bash deploy/stack.sh start >"$XQ_VAR/log/test-collector-start.log" 2>&1; }
+
+# --- the community, its gateways, both daemons with a short interval --------
+if [ "$(sql -e "SELECT COUNT(*) FROM community WHERE code = 'COLLT'")" = 0 ]; then
+	sql <<'EOF'
+-- A small community for the collector tests (tests/e2e/test_collector.sh):
+-- 5 buildings x (8 DL/T 645 electricity + 2 CJ/T 188 water meters) = 50
+-- smart meters. The recursive CTE keeps it one statement per table.
+INSERT INTO community (code, name) VALUES ('COLLT', '采集测试小区');
+SET @c = LAST_INSERT_ID();
+INSERT INTO building (community_id, name, floors, units)
+	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5)
+	SELECT @c, CONCAT(i, '号楼'), 5, 1 FROM n;
+INSERT INTO house (building_id, unit_no, room, floor, area_m2)
+	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
+	SELECT b.id, '1', CONCAT(100 + n.i), 1, 90 FROM building b, n WHERE b.community_id = @c;
+INSERT INTO meter (community_id, house_id, utility, meter_no, digits, protocol, address, smart, initial_reading)
+	SELECT @c, h.id, IF(h.room > 108, 'water', 'electric'), CONCAT('CT', h.id),
+		IF(h.room > 108, 5, 6), IF(h.room > 108, 'cjt188', 'dlt645'),
+		IF(h.room > 108, LPAD(77000000000000 + h.id, 14, '0'), LPAD(770000000000 + h.id, 12, '0')),
+		1, h.id * 1000
+	FROM house h JOIN building b ON b.id = h.building_id WHERE b.community_id = @c;
+EOF
+fi
+check "[ \"\$(sql -e \"SELECT COUNT(*) FROM meter m JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT'\")\" = 50 ]"
+"$XQ_BUILD/collector/xq-collector" -c "$CONF" --setup COLLT >/dev/null
+check "[ \$? -eq 0 ]"
+sql -e "UPDATE gateway g JOIN community c ON c.id = g.community_id SET g.timeout_ms = 400 WHERE c.code = 'COLLT'"
+check "[ \"\$(sql -e \"SELECT COUNT(*) FROM meter m JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT' AND m.gateway_id IS NOT NULL\")\" = 50 ]"
+stop_one xq-collector
+stop_one xq-metersim
+rm -f "$XQ_METERSIM_REPLY_LOG"
+restart_stack
+check "[ \$? -eq 0 ]"
+
+# every meter read at least twice
+ids="SELECT m.id FROM meter m JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT'"
+for _ in $(seq 1 60); do
+	n=$(sql -e "SELECT COUNT(*) FROM (SELECT meter_id FROM meter_reading WHERE meter_id IN ($ids)
+		GROUP BY meter_id HAVING COUNT(*) >= 2) x")
+	[ "$n" = 50 ] && break
+	sleep 0.5
+done
+check "[ '$n' = 50 ]"
+
+# --- faults: one meter goes silent, another's register goes backwards ----------
+collt="FROM meter m JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT' AND m.protocol = 'dlt645'"
+silent_id=$(sql -e "SELECT MIN(m.id) $collt")
+silent=$(sql -e "SELECT address FROM meter WHERE id = $silent_id")
+# on another gateway, so the silent meter's timeouts do not touch it
+back_id=$(sql -e "SELECT MIN(m.id) $collt AND m.gateway_id <> (SELECT gateway_id FROM meter WHERE id = $silent_id)")
+back=$(sql -e "SELECT address FROM meter WHERE id = $back_id")
+check "[ \"\$(ctl 'FAULT $silent silence')\" = OK ]"
+check "[ \"\$(ctl 'SET $back 10')\" = OK ]"
+sleep $((INTERVAL * 4 + 2))
+check "[ \"\$(sql -e \"SELECT COUNT(*) FROM alert WHERE kind = 'meter_offline' AND meter_id = $silent_id\")\" = 1 ]"
+check "[ \"\$(sql -e \"SELECT COUNT(*) FROM meter_reading WHERE meter_id = $back_id AND status = 'flagged' AND flag_reason = 'backwards'\")\" = 1 ]"
+check "[ \"\$(sql -e \"SELECT COUNT(*) FROM alert WHERE kind = 'reading_flagged' AND meter_id = $back_id\")\" = 1 ]"
+good="$ids AND m.id NOT IN ($silent_id, $back_id)"
+check "[ \"\$(sql -e \"SELECT COUNT(*) FROM meter_reading WHERE meter_id IN ($good) AND status <> 'ok'\")\" = 0 ]"
+
+# --- the database goes away; then the collector is killed -9 ------------------
+t_down=$(date +%s)
+stop_one mariadb
+sleep $((INTERVAL * 2 + 1))
+spooled=$(metric xq_collector_spool_records)
+check "[ '${spooled:-0}' -gt 0 ]"
+t_kill=$(date +%s)
+stop_one xq-collector KILL
+restart_stack
+check "[ \$? -eq 0 ]"
+check "grep -q 'records to replay' '$XQ_VAR/log/xq-collector.log'"
+sleep $((INTERVAL * 2 + 1))
+# the spool is emptied every second: what is left is at most the last second's readings
+check "[ \"\$(metric xq_collector_db_up)\" = 1 ]"
+left=$(metric xq_collector_spool_records)
+check "[ '${left:-999}' -lt 40 ]"
+
+# every slot while the database was down is there for every good meter
+first=$(( (t_down + INTERVAL) / INTERVAL * INTERVAL + INTERVAL ))
+last=$(( t_kill / INTERVAL * INTERVAL - INTERVAL ))
+want=$(( (last - first) / INTERVAL + 1 ))
+if [ "$want" -gt 0 ]; then
+	bad=$(sql -e "SELECT COUNT(*) FROM (SELECT m.id, (SELECT COUNT(*) FROM meter_reading r WHERE r.meter_id = m.id
+		AND r.read_at BETWEEN FROM_UNIXTIME($first) AND FROM_UNIXTIME($last)) n
+		FROM meter m JOIN community c ON c.id = m.community_id
+		WHERE c.code = 'COLLT' AND m.id NOT IN ($silent_id, $back_id)) x WHERE n <> $want")
+	check "[ '$bad' = 0 ]"
+fi
+check "[ \"\$(sql -e \"SELECT COUNT(*) - COUNT(DISTINCT meter_id, read_at) FROM meter_reading\")\" = 0 ]"
+
+# --- exactness: frozen registers = the last stored reading of every good meter
+check "[ \"\$(ctl 'FREEZE 1')\" = OK ]"
+sleep $((INTERVAL * 2 + 2))
+ctl DUMP | awk '{ print $1, $2, $3, $4, $5, $6 }' | sort >"$XQ_VAR/log/test-collector-sim.txt"
+sql -e "SELECT m.address, r.value, COALESCE(r.value_sharp, s.x), COALESCE(r.value_peak, s.x),
+		COALESCE(r.value_flat, s.x), COALESCE(r.value_valley, s.x)
+	FROM meter m JOIN community c ON c.id = m.community_id
+	JOIN meter_reading r ON r.meter_id = m.id
+	AND r.read_at = (SELECT MAX(read_at) FROM meter_reading WHERE meter_id = m.id)
+	JOIN (SELECT '-' x) s
+	WHERE c.code = 'COLLT' AND m.id NOT IN ($silent_id)" | tr '\t' ' ' | sort >"$XQ_VAR/log/test-collector-db.txt"
+# water meters have no TOU registers: compare their totals only
+mism=$(join "$XQ_VAR/log/test-collector-db.txt" "$XQ_VAR/log/test-collector-sim.txt" |
+	awk '$2 != $7 || ($3 != "-" && ($3 != $8 || $4 != $9 || $5 != $10 || $6 != $11))' | wc -l)
+rows=$(join "$XQ_VAR/log/test-collector-db.txt" "$XQ_VAR/log/test-collector-sim.txt" | wc -l)
+check "[ '$rows' = 49 ]"
+check "[ '$mism' = 0 ]"
+
+# every stored value is one the simulator sent (its reply log)
+sql -e "SELECT m.address, r.value FROM meter_reading r JOIN meter m ON m.id = r.meter_id
+	JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT'" | tr '\t' ' ' |
+	sort -u >"$XQ_VAR/log/test-collector-rows.txt"
+awk '{ print $1, $3 }' "$XQ_METERSIM_REPLY_LOG" | sort -u >"$XQ_VAR/log/test-collector-sent.txt"
+check "[ \"\$(comm -23 '$XQ_VAR/log/test-collector-rows.txt' '$XQ_VAR/log/test-collector-sent.txt' | wc -l)\" = 0 ]"
+
+ctl 'FREEZE 0' >/dev/null
+ctl "FAULT $silent none" >/dev/null
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
