@@ -4,14 +4,14 @@
 #   bash deploy/test.sh
 #
 # Installs missing Debian packages, builds everything with ASan+UBSan in
-# build-asan/, and runs ctest there. The e2e tests bring up their own
+# build-asan/ (XQ_TEST_BUILD), and runs ctest there. The e2e tests bring up their own
 # throw-away stack (deploy/stack.sh with XQ_VAR=build-asan/teststack,
-# port 18080) through a ctest fixture. Exits with ctest's status.
+# port XQ_TEST_PORT, default 18080) through a ctest fixture. Exits with ctest's status.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$REPO"
-BUILD=build-asan
+BUILD=${XQ_TEST_BUILD:-build-asan}
 TESTSTACK="$BUILD/teststack"
 
 # LeakSanitizer stays on: it stops the process with ptrace at exit, which some
@@ -65,7 +65,8 @@ run_ctest() {
 }
 
 phase deps bash deploy/install-deps.sh
-phase configure cmake -S . -B "$BUILD" -DXQ_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+phase configure cmake -S . -B "$BUILD" -DXQ_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+	-DXQ_TEST_PORT="${XQ_TEST_PORT:-18080}"
 phase build cmake --build "$BUILD" -j2
 stop_teststack
 rc=0
