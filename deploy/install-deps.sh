@@ -15,7 +15,7 @@ set -euo pipefail
 # plus the echo module, which we do not use.
 PACKAGES=(
 	build-essential cmake pkg-config
-	mariadb-server-core mariadb-client-core libmariadb-dev
+	mariadb-server-core mariadb-client-core mariadb-client libmariadb-dev
 	libfcgi-dev nginx
 	libcjson-dev libcurl4-openssl-dev libssl-dev libargon2-dev
 	libxlsxwriter-dev libmodbus-dev zlib1g-dev
