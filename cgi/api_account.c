@@ -218,9 +218,9 @@ int api_resident_payment_receipt(struct req *rq)
 		char label[64];
 		const char *p = db_str(&it, i, 2);
 
-		/* "2026年10月电费" */
-		xq_snprintf(label, sizeof(label), "%.4s年%.2s月%s", p, p + 5,
-			    utility_zh(db_str(&it, i, 3)));
+		/* "2026年10月电费", "2026年3月水费": YYYY-MM is checked by the schema */
+		xq_snprintf(label, sizeof(label), "%.4s年%s%c月%s", p, p[5] == '1' ? "1" : "",
+			    p[6], utility_zh(db_str(&it, i, 3)));
 		cJSON_AddStringToObject(b, "kind", "bill");
 		cJSON_AddStringToObject(b, "label_zh", label);
 		cJSON_AddItemToArray(items, b);

@@ -18,6 +18,8 @@
 #   XQ_ADMIN_USER      staff user                   (admin)
 #   XQ_ADMIN_PASSWORD  its password                 (Xiaoqu@2026)
 #   XQ_COMMUNITY       community code to play in    (DEMO01, from xqctl demo)
+#   XQ_PLAY_BIND       code: bind with a staff-issued binding code (default);
+#                      owner: bind with the owner's name + last 4 mobile digits
 # NAME ([A-Za-z0-9_-], default "player") makes the resident's openid, so the
 # same NAME is the same WeChat user on every run; the login code is
 # test-<NAME>.<unique suffix> because each code works only once.
@@ -33,6 +35,8 @@ fi
 ADMIN_USER=${XQ_ADMIN_USER:-admin}
 ADMIN_PW=${XQ_ADMIN_PASSWORD:-Xiaoqu@2026}
 COMMUNITY=${XQ_COMMUNITY:-DEMO01}
+BIND=${XQ_PLAY_BIND:-code}
+case $BIND in code | owner) ;; *) echo "play-resident: XQ_PLAY_BIND must be code or owner" >&2; exit 2 ;; esac
 NAME=${1:-player}
 [[ $NAME =~ ^[A-Za-z0-9_-]{1,64}$ ]] || { echo "play-resident: NAME must be 1-64 of A-Z a-z 0-9 _ -" >&2; exit 2; }
 LOGIN_CODE="test-$NAME.$(date +%s)-$$"
@@ -106,10 +110,20 @@ if [ -z "$house" ]; then
 fi
 say "house $house ($(j -r '.items[0].house_label'))"
 
-next "staff issue a binding code for house $house"
-staff 201 POST "/houses/$house/binding-code" '{"ttl_hours":1}'
-code=$(j .code)
-say "binding code $code (valid until $(j .expires_at))"
+if [ "$BIND" = code ]; then
+	next "staff issue a binding code for house $house"
+	staff 201 POST "/houses/$house/binding-code" '{"ttl_hours":1}'
+	code=$(j .code)
+	say "binding code $code (valid until $(j .expires_at))"
+else
+	next "staff look up who lives in house $house"
+	staff 200 GET "/residents?house_id=$house&page_size=10"
+	# name and last 4 mobile digits of each person linked to the house; only
+	# the current owner will match, which is what a resident would type
+	people=$(j -c '[.items[] | select((.mobile | length) >= 4) | {name, last4: .mobile[-4:]}]')
+	[ "$(jq length <<<"$people")" -gt 0 ] || fail "nobody with a mobile number lives in house $house"
+	say "$(jq length <<<"$people") candidate(s): $(jq -r '[.[] | "\(.name) (****\(.last4))"] | join(", ")' <<<"$people")"
+fi
 
 next "resident log in with WeChat code $LOGIN_CODE"
 http 200 POST "$XQ_URL/api/v1/auth/login" "$(jq -nc --arg c "$LOGIN_CODE" '{code: $c}')"
@@ -117,8 +131,26 @@ token=$(j .token)
 [ ${#token} -eq 64 ] || fail "no session token in the login answer"
 say "logged in as wx_user $(j .user.id), session valid $(j .expires_in) s"
 
-next "bind the house with the code"
-resident 201 POST /bindings "{\"binding_code\":\"$code\"}"
+if [ "$BIND" = code ]; then
+	next "bind the house with the code"
+	resident 201 POST /bindings "{\"binding_code\":\"$code\"}"
+else
+	next "bind the house with the owner's name and the last 4 digits of the mobile"
+	bound=0
+	for k in $(seq 0 $(($(jq length <<<"$people") - 1))); do
+		body=$(jq -c --argjson h "$house" ".[$k] | {house_id: \$h, owner_name: .name, phone_last4: .last4}" <<<"$people")
+		st=$(curl -sS -o "$tmp/out" -w '%{http_code}' --max-time 30 -X POST \
+			-H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+			--data-binary "$body" "$XQ_URL/api/v1/bindings") || fail "POST /api/v1/bindings: curl could not connect"
+		say "  $(jq -r .owner_name <<<"$body") ****$(jq -r .phone_last4 <<<"$body"): $st $(j -r '.message // .status')"
+		if [ "$st" = 201 ]; then
+			bound=1
+			break
+		fi
+		[ "$st" = 400 ] || fail "POST /api/v1/bindings answered $st: $(head -c 600 "$tmp/out")"
+	done
+	[ $bound -eq 1 ] || fail "no owner of house $house matched"
+fi
 [ "$(j .house_id)" = "$house" ] || fail "bound house $(j .house_id), expected $house"
 say "bound house $house as $(j .relation)"
 

@@ -83,8 +83,8 @@ DB_QUERY(q_monthly) = {
 DB_QUERY(q_bill) = {
 	"t_ra_bill",
 	"INSERT INTO bill (house_id, period, utility, status, amount_fen, paid_fen, issued_at, paid_at)"
-	" VALUES (?, '2026-10', ?, 'paid', ?, ?, NOW(3), NOW(3))",
-	"lsll", NULL,
+	" VALUES (?, ?, ?, 'paid', ?, ?, NOW(3), NOW(3))",
+	"lssll", NULL,
 };
 DB_QUERY(q_account) = {
 	"t_ra_account", "INSERT INTO account (house_id, balance_fen) VALUES (?, ?)", "ll", NULL,
@@ -255,13 +255,13 @@ static void seed(int64_t ua, int64_t ub)
 	}
 
 	/*
-	 * money: one cash payment of 150.00 settles the electric (123.45) and
-	 * water (20.00) bills, 6.55 stays as credit; h2 has a balance that no
+	 * money: one cash payment of 150.00 settles the October electric
+	 * (123.45) and September water (20.00) bills, 6.55 stays as credit; h2 has a balance that no
 	 * ledger entry explains.
 	 */
-	CHECK_EQ_I64(db_run(db, &q_bill, NULL, h1, "electric", (int64_t)12345, (int64_t)12345), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_bill, NULL, h1, "2026-10", "electric", (int64_t)12345, (int64_t)12345), XQ_OK);
 	bill_e = db_insert_id(db);
-	CHECK_EQ_I64(db_run(db, &q_bill, NULL, h1, "water", (int64_t)2000, (int64_t)2000), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_bill, NULL, h1, "2026-09", "water", (int64_t)2000, (int64_t)2000), XQ_OK);
 	bill_w = db_insert_id(db);
 	CHECK_EQ_I64(db_run(db, &q_account, NULL, h1, (int64_t)655), XQ_OK);
 	acc = db_insert_id(db);
@@ -483,10 +483,11 @@ TEST(payments_and_receipt)
 	CHECK_STR(jstr(&ra, "items.0.paid_at"), "2026-11-05T02:00:00.000Z");
 	CHECK(jstr(&ra, "items.0.external_ref") && !strncmp(jstr(&ra, "items.0.external_ref"), "CASH-", 5));
 	CHECK_EQ_I64(cJSON_GetArraySize(jget(&ra, "items.0.bills")), 2);
-	CHECK_STR(jstr(&ra, "items.0.bills.0.utility"), "electric");
-	CHECK_EQ_I64(jnum(&ra, "items.0.bills.0.amount_fen"), 12345);
+	CHECK_STR(jstr(&ra, "items.0.bills.0.utility"), "water");
+	CHECK_STR(jstr(&ra, "items.0.bills.0.period"), "2026-09");
+	CHECK_EQ_I64(jnum(&ra, "items.0.bills.0.amount_fen"), 2000);
 	CHECK_STR(jstr(&ra, "items.0.bills.1.period"), "2026-10");
-	CHECK_EQ_I64(jnum(&ra, "items.0.bills.1.amount_fen"), 2000);
+	CHECK_EQ_I64(jnum(&ra, "items.0.bills.1.amount_fen"), 12345);
 	snprintf(want, sizeof(want), "SJ20261105%08lld", (long long)pay1);
 	CHECK_STR(jstr(&ra, "items.0.receipt_no"), want);
 	CHECK_EQ_I64(get(&rb, "/api/v1/houses/%lld/payments", (long long)h1), 404);
@@ -505,9 +506,10 @@ TEST(payments_and_receipt)
 	CHECK_STR(jstr(&ra, "total_yuan"), "150.00");
 	CHECK_STR(jstr(&ra, "total_upper"), "壹佰伍拾元整");
 	CHECK_EQ_I64(cJSON_GetArraySize(jget(&ra, "items")), 3);
-	CHECK_STR(jstr(&ra, "items.0.label_zh"), "2026年10月电费");
-	CHECK_EQ_I64(jnum(&ra, "items.0.amount_fen"), 12345);
-	CHECK_STR(jstr(&ra, "items.1.label_zh"), "2026年10月水费");
+	CHECK_STR(jstr(&ra, "items.0.label_zh"), "2026年9月水费");
+	CHECK_EQ_I64(jnum(&ra, "items.0.amount_fen"), 2000);
+	CHECK_STR(jstr(&ra, "items.1.label_zh"), "2026年10月电费");
+	CHECK_EQ_I64(jnum(&ra, "items.1.amount_fen"), 12345);
 	CHECK_STR(jstr(&ra, "items.2.kind"), "credit");
 	CHECK_EQ_I64(jnum(&ra, "items.2.amount_fen"), 655);
 	CHECK_EQ_I64(get(&rb, "/api/v1/payments/%lld/receipt", (long long)pay1), 404);
