@@ -6,69 +6,11 @@
  * and those for every community (community_id NULL), pinned first.
  * Staff writes go through crud_run(): one transaction, one audit row.
  */
-#include "billing.h"
+#include "caldate.h"
 #include "crud.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/*
- * Accepts RFC 3339 "YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM)" (a space is
- * accepted for the T) and writes the UTC "YYYY-MM-DD HH:MM:SS" MariaDB
- * stores. XQ_EINVAL for anything else: a time without its zone is refused
- * because the console and the server might not agree on it.
- */
-static int parse_rfc3339_utc(const char *s, char out[20])
-{
-	int v[6], off = 0, y, mo, d;
-	int32_t day;
-	int64_t t;
-	size_t i = 0, n = strlen(s);
-	static const int pos[6] = { 0, 5, 8, 11, 14, 17 }, len[6] = { 4, 2, 2, 2, 2, 2 };
-
-	if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-	    s[13] != ':' || s[16] != ':')
-		return XQ_EINVAL;
-	for (int k = 0; k < 6; k++) {
-		v[k] = 0;
-		for (int j = 0; j < len[k]; j++) {
-			char c = s[pos[k] + j];
-			if (c < '0' || c > '9')
-				return XQ_EINVAL;
-			v[k] = v[k] * 10 + (c - '0');
-		}
-	}
-	i = 19;
-	if (s[i] == '.') {
-		i++;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	if (s[i] == 'Z' && i + 1 == n) {
-		off = 0;
-	} else if ((s[i] == '+' || s[i] == '-') && i + 6 == n && s[i + 3] == ':') {
-		for (int j = 1; j <= 5; j++)
-			if (j != 3 && (s[i + j] < '0' || s[i + j] > '9'))
-				return XQ_EINVAL;
-		off = ((s[i + 1] - '0') * 10 + (s[i + 2] - '0')) * 60 + (s[i + 4] - '0') * 10 +
-		      (s[i + 5] - '0');
-		if (off > 14 * 60)
-			return XQ_EINVAL;
-		if (s[i] == '-')
-			off = -off;
-	} else {
-		return XQ_EINVAL;
-	}
-	if (v[3] > 23 || v[4] > 59 || v[5] > 59 || billing_day(v[0], v[1], v[2], &day))
-		return XQ_EINVAL;
-	t = (int64_t)day * 86400 + v[3] * 3600 + v[4] * 60 + v[5] - (int64_t)off * 60;
-	day = (int32_t)(t >= 0 ? t / 86400 : (t - 86399) / 86400);
-	t -= (int64_t)day * 86400;
-	billing_civil(day, &y, &mo, &d);
-	xq_snprintf(out, 20, "%04d-%02d-%02d %02d:%02d:%02d", y % 10000, mo % 100, d % 100,
-		    (int)(t / 3600), (int)(t / 60 % 60), (int)(t % 60));
-	return XQ_OK;
-}
 
 /* ---- residents ------------------------------------------------------------ */
 
@@ -240,12 +182,12 @@ static int notice_write(struct req *rq, int path_id)
 	if (api_decode(rq, notice_fields, XQ_ARRAY_LEN(notice_fields), &in))
 		return rq->status;
 	if (in.publish_at.set && !in.publish_at.null &&
-	    parse_rfc3339_utc(in.publish_at.s, in.publish_utc))
+	    caldate_rfc3339_to_utc(in.publish_at.s, in.publish_utc))
 		return resp_fail_msg(rq, XQ_EINVAL,
 				     "发布时间格式应为 RFC 3339，例如 2026-12-01T08:00:00+08:00",
 				     "publish_at");
 	if (in.expire_at.set && !in.expire_at.null &&
-	    parse_rfc3339_utc(in.expire_at.s, in.expire_utc))
+	    caldate_rfc3339_to_utc(in.expire_at.s, in.expire_utc))
 		return resp_fail_msg(rq, XQ_EINVAL,
 				     "过期时间格式应为 RFC 3339，例如 2026-12-31T00:00:00+08:00",
 				     "expire_at");

@@ -9,7 +9,7 @@
  * rollups. Every range is bounded (docs/resident-api.md) so no request can
  * ask for years of rows.
  */
-#include "billing.h"
+#include "caldate.h"
 #include "crud.h"
 #include "money.h"
 #include "resident_auth.h"
@@ -20,69 +20,8 @@
 #define READINGS_MAX_DAYS 400
 #define USAGE_MAX_DAYS 400
 #define USAGE_MAX_MONTHS 60
-#define CN_OFFSET_S (8 * 3600)
 
-/* ---- dates ------------------------------------------------------------- */
-
-/* Today's day number in Asia/Shanghai. */
-static int32_t today_cn(void)
-{
-	return (int32_t)((xq_now_ms() / 1000 + CN_OFFSET_S) / 86400);
-}
-
-static int digits(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
-/* "YYYY-MM-DD" (a real date, 1970..2200) to a day number; XQ_EINVAL otherwise. */
-static int parse_day(const char *s, int32_t *out)
-{
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4) ||
-	    !digits(s + 5, 2) || !digits(s + 8, 2))
-		return XQ_EINVAL;
-	return billing_day((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
-				   (s[3] - '0'),
-			   (s[5] - '0') * 10 + (s[6] - '0'), (s[8] - '0') * 10 + (s[9] - '0'), out);
-}
-
-/* "YYYY-MM" or "YYYY-MM-DD" to a month number (year * 12 + month - 1). */
-static int parse_month(const char *s, int32_t *out)
-{
-	int32_t day;
-	size_t n = strlen(s);
-
-	if (n == 10) {
-		if (parse_day(s, &day))
-			return XQ_EINVAL;
-	} else if (n != 7 || s[4] != '-' || !digits(s, 4) || !digits(s + 5, 2)) {
-		return XQ_EINVAL;
-	}
-	{
-		int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-		int m = (s[5] - '0') * 10 + (s[6] - '0');
-		if (y < 1970 || y > 2200 || m < 1 || m > 12)
-			return XQ_EINVAL;
-		*out = y * 12 + m - 1;
-	}
-	return XQ_OK;
-}
-
-static void fmt_day(int32_t day, char out[11])
-{
-	int y, m, d;
-
-	billing_civil(day, &y, &m, &d);
-	xq_snprintf(out, 11, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
-}
-
-static void fmt_month(int32_t month, char out[8])
-{
-	xq_snprintf(out, 8, "%04d-%02d", (month / 12) % 10000, (month % 12 + 1) % 100);
-}
+/* ---- ranges --------------------------------------------------------- */
 
 /*
  * The from/to query parameters as days, both inclusive, at most max_days
@@ -95,11 +34,11 @@ static int query_day_range(struct req *rq, int32_t def_days, int32_t max_days, i
 	const char *f = req_query(rq, "from"), *t = req_query(rq, "to");
 	char msg[160];
 
-	*to = today_cn();
-	if (t && *t && parse_day(t, to))
+	*to = caldate_day_cn(xq_now_ms());
+	if (t && *t && caldate_parse_day(t, to))
 		return resp_fail_msg(rq, XQ_EINVAL, "结束日期格式应为 YYYY-MM-DD", "to"), XQ_EINVAL;
 	*from = *to - (def_days - 1);
-	if (f && *f && parse_day(f, from))
+	if (f && *f && caldate_parse_day(f, from))
 		return resp_fail_msg(rq, XQ_EINVAL, "开始日期格式应为 YYYY-MM-DD", "from"), XQ_EINVAL;
 	if (*from > *to)
 		return resp_fail_msg(rq, XQ_EINVAL, "开始日期不能晚于结束日期", "from"), XQ_EINVAL;
@@ -113,16 +52,15 @@ static int query_day_range(struct req *rq, int32_t def_days, int32_t max_days, i
 static int query_month_range(struct req *rq, int32_t *from, int32_t *to)
 {
 	const char *f = req_query(rq, "from"), *t = req_query(rq, "to");
-	int y, m, d;
-	char msg[160];
+	char msg[160], today[11];
 
-	billing_civil(today_cn(), &y, &m, &d);
-	*to = y * 12 + m - 1;
-	if (t && *t && parse_month(t, to))
+	caldate_format_day(caldate_day_cn(xq_now_ms()), today);
+	caldate_parse_month(today, to);
+	if (t && *t && caldate_parse_month(t, to))
 		return resp_fail_msg(rq, XQ_EINVAL, "结束月份格式应为 YYYY-MM 或 YYYY-MM-DD", "to"),
 		       XQ_EINVAL;
 	*from = *to - 11;
-	if (f && *f && parse_month(f, from))
+	if (f && *f && caldate_parse_month(f, from))
 		return resp_fail_msg(rq, XQ_EINVAL, "开始月份格式应为 YYYY-MM 或 YYYY-MM-DD", "from"),
 		       XQ_EINVAL;
 	if (*from > *to)
@@ -274,8 +212,8 @@ int api_resident_meter_readings(struct req *rq)
 		return resp_fail(rq, rc);
 	if (query_day_range(rq, 30, READINGS_MAX_DAYS, &from, &to) || api_page(rq, &pg))
 		return rq->status;
-	fmt_day(from, f);
-	fmt_day(to, t);
+	caldate_format_day(from, f);
+	caldate_format_day(to, t);
 	rc = db_run(rq->db, &q_res_readings_count, &cnt, meter_id, f, t);
 	if (rc == XQ_OK)
 		rc = db_run(rq->db, &q_res_readings_page, &rows, meter_id, f, t, pg.size, pg.offset);
@@ -367,11 +305,11 @@ int api_resident_house_usage(struct req *rq)
 		    : query_day_range(rq, 30, USAGE_MAX_DAYS, &from, &to))
 		return rq->status;
 	if (monthly) {
-		fmt_month(from, f);
-		fmt_month(to, t);
+		caldate_format_month(from, f);
+		caldate_format_month(to, t);
 	} else {
-		fmt_day(from, f);
-		fmt_day(to, t);
+		caldate_format_day(from, f);
+		caldate_format_day(to, t);
 	}
 	rc = db_run(rq->db, monthly ? &q_res_usage_monthly : &q_res_usage_daily, &r, house_id,
 		    utility, f, t);
@@ -411,9 +349,9 @@ int api_resident_house_usage(struct req *rq)
 		int have;
 
 		if (monthly)
-			fmt_month(from + p, label);
+			caldate_format_month(from + p, label);
 		else
-			fmt_day(from + p, label);
+			caldate_format_day(from + p, label);
 		/* rows are sorted and a subset of the labels: a missing label is a zero */
 		have = row < r.nrows && !strcmp(db_str(&r, row, 0), label);
 		cJSON_AddStringToObject(pt, monthly ? "month" : "date", label);
