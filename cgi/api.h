@@ -114,6 +114,33 @@ int api_order_create(struct req *rq);
 int api_order_get(struct req *rq);
 int api_wxpay_notify(struct req *rq);
 
+/*
+ * Residents' API beyond payments (resident area): meters, readings and
+ * usage of a bound house (api_usage.c), payments, receipts and the ledger
+ * (api_account.c), notices (api_notice.c, with the console side) and
+ * tickets (api_ticket.c, with the console side). docs/resident-api.md.
+ */
+int api_resident_house_meters(struct req *rq);
+int api_resident_meter_readings(struct req *rq);
+int api_resident_house_usage(struct req *rq);
+int api_resident_house_payments(struct req *rq);
+int api_resident_payment_receipt(struct req *rq);
+int api_resident_house_ledger(struct req *rq);
+int api_resident_notices(struct req *rq);
+int api_resident_notice_get(struct req *rq);
+int api_resident_ticket_create(struct req *rq);
+int api_resident_tickets(struct req *rq);
+int api_resident_ticket_get(struct req *rq);
+int admin_notice_list(struct req *rq);
+int admin_notice_get(struct req *rq);
+int admin_notice_create(struct req *rq);
+int admin_notice_update(struct req *rq);
+int admin_notice_publish(struct req *rq);
+int admin_notice_withdraw(struct req *rq);
+int admin_ticket_list(struct req *rq);
+int admin_ticket_get(struct req *rq);
+int admin_ticket_update(struct req *rq);
+
 struct db;
 struct config;
 

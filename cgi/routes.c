@@ -81,6 +81,28 @@ struct route xq_routes[] = {
 	{ "GET",    "/api/v1/orders/{id}",                api_order_get,                 PERM_RESIDENT,    0 },
 	{ "POST",   "/wxpay/notify",                      api_wxpay_notify,              PERM_PUBLIC,      0 },
 	{ "POST",   A "/houses/{id}/binding-code",        admin_house_binding_code,      "resident.edit",  0 },
+
+	/* resident area: meters, usage, money history, notices, tickets (docs/resident-api.md) */
+	{ "GET",    "/api/v1/houses/{id}/meters",         api_resident_house_meters,     PERM_RESIDENT,    R_OWN_HOUSE },
+	{ "GET",    "/api/v1/houses/{id}/usage",          api_resident_house_usage,      PERM_RESIDENT,    R_OWN_HOUSE },
+	{ "GET",    "/api/v1/houses/{id}/payments",       api_resident_house_payments,   PERM_RESIDENT,    R_OWN_HOUSE },
+	{ "GET",    "/api/v1/houses/{id}/ledger",         api_resident_house_ledger,     PERM_RESIDENT,    R_OWN_HOUSE },
+	{ "GET",    "/api/v1/meters/{id}/readings",       api_resident_meter_readings,   PERM_RESIDENT,    0 },
+	{ "GET",    "/api/v1/payments/{id}/receipt",      api_resident_payment_receipt,  PERM_RESIDENT,    0 },
+	{ "GET",    "/api/v1/notices",                    api_resident_notices,          PERM_RESIDENT,    0 },
+	{ "GET",    "/api/v1/notices/{id}",               api_resident_notice_get,       PERM_RESIDENT,    0 },
+	{ "POST",   "/api/v1/tickets",                    api_resident_ticket_create,    PERM_RESIDENT,    R_JSON },
+	{ "GET",    "/api/v1/tickets",                    api_resident_tickets,          PERM_RESIDENT,    0 },
+	{ "GET",    "/api/v1/tickets/{id}",               api_resident_ticket_get,       PERM_RESIDENT,    0 },
+	{ "GET",    A "/notices",                         admin_notice_list,             "estate.read",    0 },
+	{ "POST",   A "/notices",                         admin_notice_create,           "notice.edit",    R_JSON },
+	{ "GET",    A "/notices/{id}",                    admin_notice_get,              "estate.read",    0 },
+	{ "PUT",    A "/notices/{id}",                    admin_notice_update,           "notice.edit",    R_JSON },
+	{ "POST",   A "/notices/{id}/publish",            admin_notice_publish,          "notice.edit",    0 },
+	{ "POST",   A "/notices/{id}/withdraw",           admin_notice_withdraw,         "notice.edit",    0 },
+	{ "GET",    A "/tickets",                         admin_ticket_list,             "ticket.handle",  0 },
+	{ "GET",    A "/tickets/{id}",                    admin_ticket_get,              "ticket.handle",  0 },
+	{ "PUT",    A "/tickets/{id}",                    admin_ticket_update,           "ticket.handle",  R_JSON },
 };
 
 const size_t xq_nroutes = sizeof(xq_routes) / sizeof(xq_routes[0]);

@@ -20,6 +20,7 @@ PACKAGES=(
 	libcjson-dev libcurl4-openssl-dev libssl-dev libargon2-dev
 	libxlsxwriter-dev libmodbus-dev zlib1g-dev
 	curl ca-certificates openssl
+	jq # resident area: tools/play-resident.sh
 )
 POLICY=/usr/sbin/policy-rc.d
 
