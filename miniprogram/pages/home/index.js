@@ -1,0 +1,73 @@
+// Home: the bound houses, the current one's balance, amount due, latest bill
+// and alerts (arrears, low prepaid balance).
+const { get } = require('../../utils/request')
+const house = require('../../utils/house')
+const money = require('../../utils/money')
+const fmt = require('../../utils/format')
+const config = require('../../utils/config')
+
+function alertsFor(h, latest) {
+  const out = []
+  if (h.arrears_fen > 0) out.push({ kind: 'due', text: '您有待缴费用 ' + money.formatYuan(h.arrears_fen) + '，请及时缴纳' })
+  if (h.balance_fen < config.lowBalanceFen) {
+    out.push({ kind: 'low', text: '预存余额不足 ' + money.formatYuan(config.lowBalanceFen) + '（当前 ' + money.formatYuan(h.balance_fen) + '），建议充值' })
+  }
+  if (latest && latest.status === 'issued' && latest.due_date) {
+    out.push({ kind: 'bill', text: fmt.periodLabel(latest.period) + fmt.utilityLabel(latest.utility) + '请在 ' + latest.due_date + ' 前缴纳' })
+  }
+  return out
+}
+
+Page({
+  data: { loading: true, error: '', houses: [], current: null, latest: null, alerts: [], needBind: false },
+
+  onShow() { return this.refresh() },
+
+  async refresh() {
+    this.setData({ loading: true, error: '' })
+    try {
+      const { houses, current } = await house.load()
+      if (!current) {
+        this.setData({ loading: false, houses: [], current: null, needBind: true, alerts: [] })
+        return
+      }
+      const bills = await get('/api/v1/houses/' + current.id + '/bills')
+      const b = (bills.items || [])[0] || null
+      const latest = b && {
+        ...b,
+        title: fmt.periodLabel(b.period) + ' ' + fmt.utilityLabel(b.utility),
+        amountText: money.formatYuan(b.amount_fen + (b.late_fee_fen || 0)),
+        statusText: fmt.billStatusLabel(b.status)
+      }
+      this.setData({
+        loading: false,
+        needBind: false,
+        houses: houses.map(h => ({ id: h.id, label: house.label(h) })),
+        current: {
+          ...current,
+          label: house.label(current),
+          balanceText: money.formatYuan(current.balance_fen),
+          arrearsText: money.formatYuan(current.arrears_fen)
+        },
+        latest,
+        alerts: alertsFor(current, b)
+      })
+    } catch (e) {
+      this.setData({ loading: false, error: e.message })
+    }
+  },
+
+  onPickHouse(e) {
+    const h = this.data.houses[Number(e.detail.value)]
+    if (h) { house.select(h.id); return this.refresh() }
+  },
+
+  onPayDue() {
+    if (this.data.current) wx.navigateTo({ url: '/pages/bills/index?status=issued' })
+  },
+  onTopup() { wx.navigateTo({ url: '/pages/topup/index' }) },
+  onBind() { wx.navigateTo({ url: '/pages/login/index' }) },
+  onLatest() { if (this.data.latest) wx.navigateTo({ url: '/pages/bill-detail/index?id=' + this.data.latest.id }) },
+  onPullDownRefresh() { return this.refresh().then(() => wx.stopPullDownRefresh && wx.stopPullDownRefresh()) },
+  go(e) { wx.navigateTo({ url: e.currentTarget.dataset.url }) }
+})
