@@ -22,5 +22,13 @@ module.exports = {
   // payment, the server's order state is (wechat-protocols.md §7).
   pollIntervalMs: 1000,
   pollMaxTries: 10,
-  requestTimeoutMs: 15000
+  requestTimeoutMs: 15000,
+  // Development against the local stack in WeChat DevTools only (keep both
+  // empty for a release): DevTools' wx.login codes are real WeChat codes that
+  // xq-wxsim does not know, and its payment sheet cannot pay the imitation.
+  // devLoginName: log in with xq-wxsim's deterministic code test-<name>.<n>.
+  // devSimUrl: "pay" by POSTing the wx.requestPayment parameters to
+  // xq-wxsim's /sim/pay (http://127.0.0.1:8090 for the local stack).
+  devLoginName: '',
+  devSimUrl: ''
 }

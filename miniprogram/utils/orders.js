@@ -30,6 +30,7 @@ function create(body) { return post('/api/v1/orders', body) }
 
 // -> {ok: true} | {ok: false, cancelled, errMsg}
 function requestPayment(o) {
+  if (config.devSimUrl) return simPay(o)
   return new Promise(resolve => {
     wx.requestPayment({
       timeStamp: o.timeStamp,
@@ -42,6 +43,20 @@ function requestPayment(o) {
         const errMsg = (r && r.errMsg) || 'requestPayment:fail'
         resolve({ ok: false, cancelled: /cancel/.test(errMsg), errMsg })
       }
+    })
+  })
+}
+
+// DevTools against the local stack (config.devSimUrl): the imitation plays the
+// resident paying, verifying paySign like the WeChat client.
+function simPay(o) {
+  return new Promise(resolve => {
+    wx.request({
+      url: config.devSimUrl + '/sim/pay',
+      method: 'POST',
+      data: { appId: config.appid, timeStamp: o.timeStamp, nonceStr: o.nonceStr, package: o.package, signType: o.signType, paySign: o.paySign },
+      success: r => resolve(r.statusCode === 200 ? { ok: true } : { ok: false, cancelled: false, errMsg: 'requestPayment:fail ' + ((r.data && r.data.message) || r.statusCode) }),
+      fail: r => resolve({ ok: false, cancelled: false, errMsg: 'requestPayment:fail ' + (r && r.errMsg) })
     })
   })
 }
