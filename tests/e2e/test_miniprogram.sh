@@ -19,6 +19,6 @@ out=$(mktemp)
 rc=0
 npx jest --ci --json --outputFile="$out" || rc=$?
 # a closing line in the plain "N passed, N failed" form
-node -e "const r=require(process.argv[1]);console.log(r.numPassedTests+' passed, '+r.numFailedTests+' failed, '+r.numPendingTests+' skipped')" "$out"
+node -e "const r=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8'));console.log(r.numPassedTests+' passed, '+r.numFailedTests+' failed, '+r.numPendingTests+' skipped')" "$out"
 rm -f "$out"
 exit "$rc"
