@@ -1,15 +1,15 @@
 // Usage series -> bar geometry, kept pure so tests check what the canvas draws.
 const money = require('./money')
 
-// The usage route's answer -> [{label, value}] with value an integer (Wh or L).
-// Accepts {items: [...]} or a bare array, each item naming its bucket by day,
-// date, month or period, and its amount by qty_milli, wh, l, usage_wh,
-// usage_l or value (the route is being built in parallel; see docs/miniprogram.md).
+// The usage route's answer (GET /api/v1/houses/{id}/usage: `points` of
+// {date | month, usage_wh | usage_l, has_data}) -> [{label, value}] with value
+// an integer (Wh or L). Also takes `items` or a bare array, and day/period,
+// wh/l/qty_milli/value keys, to survive small changes of the answer.
 function normalizeUsage(body) {
-  const items = Array.isArray(body) ? body : (body && (body.items || body.series)) || []
+  const items = Array.isArray(body) ? body : (body && (body.points || body.items || body.series)) || []
   return items.map(it => {
-    const label = it.day || it.date || it.month || it.period || ''
-    let v = [it.qty_milli, it.wh, it.l, it.usage_wh, it.usage_l, it.value].find(x => x !== undefined && x !== null)
+    const label = it.date || it.month || it.day || it.period || ''
+    let v = [it.usage_wh, it.usage_l, it.qty_milli, it.wh, it.l, it.value].find(x => x !== undefined && x !== null)
     v = Number(v)
     return { label: String(label), value: Number.isSafeInteger(v) && v > 0 ? v : 0 }
   })

@@ -19,7 +19,7 @@ function alertsFor(h, latest) {
 }
 
 Page({
-  data: { loading: true, error: '', houses: [], current: null, latest: null, alerts: [], needBind: false },
+  data: { loading: true, error: '', houses: [], current: null, latest: null, alerts: [], needBind: false, forecast: null },
 
   onShow() { return this.refresh() },
 
@@ -52,8 +52,21 @@ Page({
         latest,
         alerts: alertsFor(current, b)
       })
+      await this.loadForecast(current.id)
     } catch (e) {
       this.setData({ loading: false, error: e.message })
+    }
+  },
+
+  // This month's expected charges (GET /api/v1/houses/{id}/forecast). Optional:
+  // a backend without the route, or any error, simply shows no card.
+  async loadForecast(id) {
+    try {
+      const f = await get('/api/v1/houses/' + id + '/forecast', { silent: true })
+      const fen = [f.forecast_fen, f.estimate_fen, f.amount_fen, f.total_fen].find(Number.isSafeInteger)
+      this.setData({ forecast: fen === undefined ? null : { label: (f.period ? fmt.periodLabel(f.period) : '本月') + '预计费用', amountText: money.formatYuan(fen) } })
+    } catch (e) {
+      this.setData({ forecast: null })
     }
   },
 

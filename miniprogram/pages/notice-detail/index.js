@@ -8,7 +8,7 @@ Page({
   async refresh() {
     try {
       const n = await get('/api/v1/notices/' + this.id)
-      this.setData({ loading: false, notice: { ...n, timeText: fmt.timeLabel(n.published_at || n.created_at) } })
+      this.setData({ loading: false, notice: { ...n, timeText: fmt.timeLabel(n.publish_at) } })
     } catch (e) {
       this.setData({ loading: false, notReady: !!e.notReady, error: e.notReady ? '' : e.message })
     }

@@ -8,7 +8,7 @@ Page({
   async refresh() {
     try {
       const body = await get('/api/v1/notices')
-      this.setData({ loading: false, items: (body.items || []).map(n => ({ id: n.id, title: n.title, timeText: fmt.timeLabel(n.published_at || n.created_at), unread: n.read === false })) })
+      this.setData({ loading: false, items: (body.items || []).map(n => ({ id: n.id, title: n.title, pinned: !!n.pinned, source: n.community_name || '全部小区', timeText: fmt.timeLabel(n.publish_at) })) })
     } catch (e) {
       this.setData({ loading: false, notReady: !!e.notReady, error: e.notReady ? '' : e.message })
     }

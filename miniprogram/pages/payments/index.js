@@ -19,7 +19,9 @@ Page({
         items: (body.items || []).map(p => ({
           id: p.id,
           amountText: money.formatYuan(p.amount_fen),
-          channelText: CHANNEL[p.channel] || p.channel || '',
+          channelText: p.channel_zh || CHANNEL[p.channel] || p.channel || '',
+          purposeText: p.purpose === 'topup' ? '预存充值' : (p.bills || []).map(b => fmt.periodLabel(b.period) + (b.utility_zh || fmt.utilityLabel(b.utility))).join('、'),
+          reversed: p.status === 'reversed',
           timeText: fmt.timeLabel(p.paid_at || p.created_at)
         }))
       })

@@ -1,4 +1,5 @@
-// One payment's receipt (GET /api/v1/payments/{id}/receipt).
+// One payment's receipt (收据), GET /api/v1/payments/{id}/receipt: issuer,
+// address, payer, items adding up to the total, amount in 大写 from the server.
 const { get } = require('../../utils/request')
 const money = require('../../utils/money')
 const fmt = require('../../utils/format')
@@ -12,10 +13,17 @@ Page({
       this.setData({
         loading: false,
         receipt: {
-          ...r,
-          amountText: money.formatYuan(r.amount_fen || 0),
-          timeText: fmt.timeLabel(r.paid_at || r.created_at),
-          lines: (r.lines || r.items || []).map((l, i) => ({ key: i, label: l.label_zh || l.label || fmt.periodLabel(l.period) + ' ' + fmt.utilityLabel(l.utility), amountText: money.formatYuan(l.amount_fen || 0) }))
+          title: r.title || '收据',
+          receiptNo: r.receipt_no || '',
+          issuer: r.issuer || '',
+          address: (r.house && r.house.address) || '',
+          payer: r.payer || '',
+          channelText: r.channel_zh || r.channel || '',
+          timeText: fmt.timeLabel(r.paid_at),
+          totalText: money.formatYuan(r.total_fen || 0),
+          totalUpper: r.total_upper || '',
+          reversed: r.status === 'reversed',
+          lines: (r.items || []).map((l, i) => ({ key: i, label: l.label_zh || fmt.periodLabel(l.period) + (l.utility_zh || fmt.utilityLabel(l.utility)), amountText: money.formatYuan(l.amount_fen || 0) }))
         }
       })
     } catch (e) {

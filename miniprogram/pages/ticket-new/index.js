@@ -4,12 +4,13 @@
 const { post } = require('../../utils/request')
 const house = require('../../utils/house')
 
-const KINDS = [{ v: 'repair', t: '报修' }, { v: 'feedback', t: '意见反馈' }]
+const KINDS = [{ v: 'repair', t: '报修' }, { v: 'feedback', t: '意见反馈' }, { v: 'billing', t: '账单疑问' }, { v: 'complaint', t: '投诉' }]
 
 Page({
-  data: { kinds: KINDS, kindIndex: 0, content: '', photos: [], error: '', busy: false, done: false, notReady: false, photoNote: '照片暂存在本机，上传功能即将开放；请在描述中写清位置和情况' },
+  data: { kinds: KINDS, kindIndex: 0, title: '', content: '', photos: [], error: '', busy: false, done: false, notReady: false, photoNote: '照片暂存在本机，上传功能即将开放；请在描述中写清位置和情况' },
 
   onKind(e) { this.setData({ kindIndex: Number(e.detail.value) }) },
+  onTitle(e) { this.setData({ title: e.detail.value }) },
   onContent(e) { this.setData({ content: e.detail.value }) },
 
   onPhoto() {
@@ -28,8 +29,11 @@ Page({
   body() {
     const text = String(this.data.content || '').trim()
     if (text.length < 5) { this.setData({ error: '请至少填写5个字的描述' }); return null }
-    if (text.length > 500) { this.setData({ error: '描述不能超过500字' }); return null }
-    return { house_id: house.currentId(), kind: KINDS[this.data.kindIndex].v, content: text }
+    if (text.length > 2000) { this.setData({ error: '描述不能超过2000字' }); return null }
+    // The title is optional for the resident: the first line, cut to 20 characters.
+    const title = String(this.data.title || '').trim() || Array.from(text.split('\n')[0]).slice(0, 20).join('')
+    if (Array.from(title).length > 100) { this.setData({ error: '标题不能超过100字' }); return null }
+    return { house_id: house.currentId(), kind: KINDS[this.data.kindIndex].v, title, content: text }
   },
 
   async onSubmit() {

@@ -17,7 +17,10 @@ function range(granularity, today = new Date()) {
     const pm = m === 1 ? 12 : m - 1
     return { from: py + '-' + pad(pm) + '-01', to: y + '-' + pad(m) + '-' + pad(today.getDate()), thisPrefix: y + '-' + pad(m), lastPrefix: py + '-' + pad(pm) }
   }
-  return { from: (y - 1) + '-' + pad(m) + '-01', to: y + '-' + pad(m) + '-' + pad(today.getDate()) }
+  // twelve months ending with this one
+  const fy = m === 12 ? y : y - 1
+  const fm = m === 12 ? 1 : m + 1
+  return { from: fy + '-' + pad(fm), to: y + '-' + pad(m) }
 }
 
 Page({

@@ -77,6 +77,34 @@ SELECT @bill;`)
   return Number(rows[0][0])
 }
 
+// An electric meter of the house with readings [{read_at: 'YYYY-MM-DD HH:MM:SS' (UTC), value}]
+// and daily rollups [{day, usage_wh}] with their monthly sums (what lib/rollup.c would have written).
+function addMeter(communityId, houseId, meterNo, readings = [], daily = []) {
+  const rows = sql(`
+INSERT INTO meter (community_id, house_id, utility, kind, meter_no, smart) VALUES (${communityId}, ${houseId}, 'electric', 'household', ${esc(meterNo)}, 1);
+SET @m = LAST_INSERT_ID();
+${readings.map(r => `INSERT INTO meter_reading (meter_id, read_at, value, source) VALUES (@m, ${esc(r.read_at)}, ${Number(r.value)}, 'auto');`).join('\n')}
+${daily.map(d => `INSERT INTO meter_usage_daily (meter_id, day, first_read_at, last_read_at, last_value, usage_total, readings) VALUES (@m, ${esc(d.day)}, ${esc(d.day + ' 00:00:00')}, ${esc(d.day + ' 12:00:00')}, 0, ${Number(d.usage_wh)}, 2);
+INSERT INTO meter_usage_monthly (meter_id, month, usage_total, days) VALUES (@m, ${esc(d.day.slice(0, 7))}, ${Number(d.usage_wh)}, 1)
+ ON DUPLICATE KEY UPDATE usage_total = usage_total + VALUES(usage_total), days = days + 1;`).join('\n')}
+SELECT @m;`)
+  return Number(rows[0][0])
+}
+
+// A staff session on the admin API: {cookie, csrf}.
+async function staffLogin() {
+  const login = await httpJson(URL_, 'POST', '/admin/api/v1/auth/login', { username: 'admin', password: ADMIN_PW })
+  if (login.status !== 200) throw new Error('staff login: ' + login.status + ' ' + JSON.stringify(login.body))
+  const cookie = [].concat(login.headers['set-cookie'] || []).map(c => c.split(';')[0]).join('; ')
+  return { cookie, csrf: login.body.csrf_token }
+}
+
+// A staff write (cookie + CSRF) -> {status, body}
+async function staffPost(urlPath, body) {
+  const s = await staffLogin()
+  return httpJson(URL_, 'POST', urlPath, body, { cookie: s.cookie, 'x-csrf-token': s.csrf })
+}
+
 // Staff: log in to the admin API (cookie + CSRF token) and issue a binding code for the house.
 async function staffBindingCode(houseId) {
   const login = await httpJson(URL_, 'POST', '/admin/api/v1/auth/login', { username: 'admin', password: ADMIN_PW })
@@ -111,4 +139,4 @@ function requireStack() {
   if (!URL_ || !CONFIG) throw new Error('page tests need the local stack: set XQ_TEST_URL and XQ_CONFIG (ctest does)')
 }
 
-module.exports = { URL: URL_, WXSIM, CONFIG, sql, seedHouse, addBill, staffBindingCode, hasRoute, hasRouteSync, requireStack }
+module.exports = { URL: URL_, WXSIM, CONFIG, sql, seedHouse, addBill, addMeter, staffLogin, staffPost, staffBindingCode, hasRoute, hasRouteSync, requireStack }
