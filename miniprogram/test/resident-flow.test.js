@@ -147,6 +147,7 @@ test('cancel keeps the bill due; the network lost for the whole confirmation is 
   await pay.pay()
   expect(pay.data.state).toBe('cancelled')
   expect(pay.data.message).toBe('已取消支付')
+  expect(wx.storage.get('xq_pending_orders')).toEqual({})
   const first = pay.data.outTradeNo
   expect(first).toMatch(/^XQ[0-9a-f]{24}$/)
 
@@ -166,6 +167,29 @@ test('cancel keeps the bill due; the network lost for the whole confirmation is 
   expect(wx.storage.get('xq_pending_orders')).toEqual({})
   const [[status]] = stack.sql(`SELECT status FROM bill WHERE id = ${seed.billIds[2]}`)
   expect(status).toBe('paid')
+})
+
+test('closed mid-payment: home finds the paid order on the next visit', async () => {
+  resume()
+  const pay = page('pages/pay/index', { ...fast, pollMaxTries: 2 })
+  await pay.onLoad({ house_id: String(seed.houseId), topup_fen: '1234' })
+  const realPayment = wx.requestPayment
+  wx.requestPayment = o => realPayment({ ...o, success: r => { wx.net.offline = true; o.success(r) } })
+  await pay.pay()
+  expect(pay.data.state).toBe('unknown')
+  const no = pay.data.outTradeNo
+  expect(Object.keys(wx.storage.get('xq_pending_orders'))).toEqual([no])
+  // offline, home still knows there is something to confirm
+  const h1 = page('pages/home/index')
+  await h1.onShow()
+  expect(h1.data.pendingOrders).toBe(1)
+  // back online, a fresh start of the app (new page, same storage)
+  wx.net.offline = false
+  const h2 = page('pages/home/index')
+  await h2.onShow()
+  expect(h2.data.pendingOrders).toBe(0)
+  expect(wx.storage.get('xq_pending_orders')).toEqual({})
+  expect(h2.data.current.balanceText).toBe('¥12.34')
 })
 
 test('paying a bill already paid: the API\'s Chinese message as a toast', async () => {
@@ -192,7 +216,7 @@ test('top-up with a preset amount lands in the balance', async () => {
   expect(pay.data.state).toBe('paid')
   const home = page('pages/home/index')
   await home.onShow()
-  expect(home.data.current.balanceText).toBe('¥50.00')
+  expect(home.data.current.balanceText).toBe('¥62.34')
   expect(home.data.current.arrearsText).toBe('¥0.00')
 })
 

@@ -5,6 +5,10 @@ const house = require('../../utils/house')
 const money = require('../../utils/money')
 const fmt = require('../../utils/format')
 const config = require('../../utils/config')
+const orders = require('../../utils/orders')
+
+const STALE_MS = 30 * 60 * 1000
+const TAB_PAGES = ['/pages/home/index', '/pages/usage/index', '/pages/settings/index']
 
 function alertsFor(h, latest) {
   const out = []
@@ -19,9 +23,31 @@ function alertsFor(h, latest) {
 }
 
 Page({
-  data: { loading: true, error: '', houses: [], current: null, latest: null, alerts: [], needBind: false, forecast: null },
+  data: { loading: true, error: '', houses: [], current: null, latest: null, alerts: [], needBind: false, forecast: null, pendingOrders: 0 },
 
-  onShow() { return this.refresh() },
+  onShow() { return this.recoverPending().then(() => this.refresh()) },
+
+  // Orders whose outcome the phone never learned (network lost, app closed
+  // mid-payment): ask the server once each; paid ones leave the list, the
+  // rest show as "待确认" until a later visit settles them.
+  async recoverPending() {
+    const pending = Object.keys(orders.pendingAll())
+    let open = 0
+    for (const no of pending) {
+      try {
+        const r = await orders.poll(no, { tries: 1 })
+        // created for over 30 minutes: the resident never paid it (app closed
+        // on the payment sheet); the order is reused if they pay the same bills.
+        if (r.state === 'created' && Date.now() - (orders.pendingAll()[no] || {}).at > STALE_MS) orders.clearPending(no)
+        else if (r.state === 'created' || r.state === 'unknown') open++
+        else if (r.state !== 'paid') orders.clearPending(no)
+      } catch (e) {
+        if (e.status === 404) orders.clearPending(no)
+        else open++
+      }
+    }
+    this.setData({ pendingOrders: open })
+  },
 
   async refresh() {
     this.setData({ loading: true, error: '' })
@@ -82,5 +108,10 @@ Page({
   onBind() { wx.navigateTo({ url: '/pages/login/index' }) },
   onLatest() { if (this.data.latest) wx.navigateTo({ url: '/pages/bill-detail/index?id=' + this.data.latest.id }) },
   onPullDownRefresh() { return this.refresh().then(() => wx.stopPullDownRefresh && wx.stopPullDownRefresh()) },
-  go(e) { wx.navigateTo({ url: e.currentTarget.dataset.url }) }
+  go(e) {
+    const url = e.currentTarget.dataset.url
+    // Tab bar pages cannot be pushed with navigateTo.
+    if (TAB_PAGES.includes(url)) wx.switchTab({ url })
+    else wx.navigateTo({ url })
+  }
 })

@@ -61,6 +61,8 @@ Page({
       const r = await orders.requestPayment(order)
       if (!r.ok) {
         // The order stays created: asking again for the same bills reuses it.
+        // The resident saw the sheet close unpaid, so nothing is left to recover.
+        orders.clearPending(order.out_trade_no)
         this.setData({ state: r.cancelled ? 'cancelled' : 'failed', message: r.cancelled ? MSG.cancelled : MSG.failed + '（' + r.errMsg.replace(/^requestPayment:fail\s*/, '') + '）' })
         return
       }

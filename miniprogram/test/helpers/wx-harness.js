@@ -99,6 +99,7 @@ function createWx({ target, wxsim, appid = 'wx8888888888888888', name = 'mp', un
     redirectTo(o) { calls.navigateTo.push(o.url) },
     navigateBack() {},
     reLaunch(o) { calls.reLaunch.push(o.url) },
+    switchTab(o) { calls.navigateTo.push(o.url) },
     getStorageSync: k => storage.has(k) ? storage.get(k) : '',
     setStorageSync: (k, v) => { storage.set(k, JSON.parse(JSON.stringify(v))) },
     removeStorageSync: k => { storage.delete(k) },
