@@ -54,6 +54,9 @@ test('bill line: label, formula with unit, amount', () => {
   expect(comp.querySelector('.formula').dom.textContent).toBe('80.25度 × ¥0.638/度')
   comp.setData({ line: { label_zh: '水资源费', kind: 'component', component: 'resource', qty_milli: 12000, unit_price_hao: 2500, amount_fen: 300, utility: 'water' } })
   expect(comp.querySelector('.formula').dom.textContent).toBe('12吨 × ¥0.25/吨')
+  expect(comp.querySelector('.detail')).toBeFalsy() // 水资源费 is already the label
+  comp.setData({ line: { label_zh: '第一档', kind: 'component', tier: 1, component: 'sewage', qty_milli: 5000, unit_price_hao: 9500, amount_fen: 475, utility: 'water' } })
+  expect(comp.querySelector('.detail').dom.textContent).toBe('第1档 · 污水处理费')
   comp.setData({ line: { label_zh: '公摊照明', kind: 'fixed', qty_milli: null, unit_price_hao: null, amount_fen: 27 } })
   expect(comp.querySelector('.formula')).toBeFalsy()
   expect(comp.querySelector('.amount').dom.textContent).toBe('¥0.27')
