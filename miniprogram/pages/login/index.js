@@ -1,7 +1,7 @@
 // Login (wx.login, silent) and binding a house: by the binding code the
 // property office hands out, or by owner name + last 4 mobile digits with
 // building and room.
-const { login, post, get } = require('../../utils/request')
+const { post, get } = require('../../utils/request')
 const house = require('../../utils/house')
 
 Page({
@@ -16,9 +16,10 @@ Page({
 
   async onLoad() {
     try {
-      await login()
-      this.setData({ loggedIn: true })
+      // request() logs in first when there is no session (and again on 401),
+      // so a resident who is already logged in does not get a new session.
       const body = await get('/api/v1/houses', { silent: true })
+      this.setData({ loggedIn: true })
       if ((body.items || []).length) this.setData({ hasHouses: true })
     } catch (e) {
       this.setData({ error: e.message })
