@@ -21,7 +21,12 @@ PACKAGES=(
 	libxlsxwriter-dev libmodbus-dev zlib1g-dev
 	curl ca-certificates openssl
 	jq # resident area: tools/play-resident.sh
+	# miniprogram (issue 7): jest + miniprogram-simulate tests (npm ci)
+	nodejs
 )
+# miniprogram: Debian's npm only where no npm exists (NodeSource's nodejs
+# carries its own, and Debian's npm package would conflict with it).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 POLICY=/usr/sbin/policy-rc.d
 
 die() { printf 'install-deps: %s\n' "$*" >&2; exit 1; }

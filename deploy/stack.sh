@@ -53,6 +53,7 @@ STOP_WAIT_S=10
 RUN_DIR="$XQ_VAR/run"
 LOG_DIR="$XQ_VAR/log"
 DB_DIR="$XQ_VAR/db"
+DB_TMP="$XQ_VAR/tmp/mariadb"
 SECRETS_DIR="$XQ_VAR/secrets"
 NGX_DIR="$XQ_VAR/nginx"
 MY_CNF="$XQ_VAR/my.cnf"
@@ -225,6 +226,8 @@ datadir = $DB_DIR
 socket = $DB_SOCK
 pid-file = $PID_DB
 log-error = $LOG_DIR/mariadb.log
+# Its own tmpdir: several stacks on one machine collided in the shared /tmp.
+tmpdir = $DB_TMP
 skip-networking
 skip-name-resolve
 innodb_buffer_pool_size = 256M
@@ -253,14 +256,14 @@ db_init() {
 	if [ -d "$DB_DIR" ] && [ -n "$(ls -A "$DB_DIR")" ]; then
 		die "$DB_DIR exists but was never fully initialised; remove it and start again"
 	fi
-	mkdir -p "$DB_DIR"
+	mkdir -p "$DB_DIR" "$DB_TMP"
 	# --force skips the hostname lookup, which fails on some CI hosts; we only
 	# use localhost accounts. Not passing --user on purpose: with --user the
 	# script chowns the system's /usr/lib/mysql/plugin/auth_pam_tool_dir (as
 	# root it would take it away from the mysql user). The bootstrap runs as
 	# the invoking user anyway, and the server gets --user=root below.
 	args=(--no-defaults --force --skip-test-db --datadir="$DB_DIR"
-		--auth-root-socket-user="$DB_ADMIN")
+		--auth-root-socket-user="$DB_ADMIN" --tmpdir="$DB_TMP")
 	say "initialising MariaDB datadir $DB_DIR"
 	if ! mariadb-install-db "${args[@]}" >"$LOG_DIR/mariadb-install.log" 2>&1; then
 		tail_log "$LOG_DIR/mariadb-install.log"
@@ -735,7 +738,7 @@ all_running() {
 }
 
 prepare_dirs() {
-	mkdir -p "$XQ_VAR" "$RUN_DIR" "$LOG_DIR"
+	mkdir -p "$XQ_VAR" "$RUN_DIR" "$LOG_DIR" "$DB_TMP"
 	(umask 077 && mkdir -p "$SECRETS_DIR")
 	chmod 700 "$RUN_DIR" "$SECRETS_DIR"
 	if [ "$SOCK_MOVED" -eq 1 ]; then
