@@ -81,6 +81,15 @@ struct route xq_routes[] = {
 	{ "GET",    "/api/v1/orders/{id}",                api_order_get,                 PERM_RESIDENT,    0 },
 	{ "POST",   "/wxpay/notify",                      api_wxpay_notify,              PERM_PUBLIC,      0 },
 	{ "POST",   A "/houses/{id}/binding-code",        admin_house_binding_code,      "resident.edit",  0 },
+
+	/* area dunning: late-fee waiver, alerts, forecasts (admin_dunning.c) */
+	{ "POST",   A "/bills/{id}/waive-late-fee",       admin_bill_waive_late_fee,     "latefee.waive",  R_JSON },
+	{ "GET",    A "/alerts",                          admin_alert_list,              "alert.handle",   0 },
+	{ "GET",    A "/alerts/summary",                  admin_alert_summary,           "alert.handle",   0 },
+	{ "POST",   A "/alerts/{id}/ack",                 admin_alert_ack,               "alert.handle",   R_JSON },
+	{ "POST",   A "/alerts/{id}/close",               admin_alert_close,             "alert.handle",   R_JSON },
+	{ "GET",    A "/forecast",                        admin_forecast,                "report.read",    0 },
+	{ "GET",    "/api/v1/houses/{id}/forecast",       api_house_forecast,            PERM_RESIDENT,    R_OWN_HOUSE },
 };
 
 const size_t xq_nroutes = sizeof(xq_routes) / sizeof(xq_routes[0]);

@@ -104,7 +104,7 @@ DB_QUERY(q_loss) = {
 	" LEFT JOIN meter_usage_daily cd ON cd.meter_id = c.id AND cd.day = ?"
 	" WHERE s.kind = 'supply' AND s.status = 'active'"
 	" GROUP BY s.id, s.community_id, s.utility, d.usage_total",
-	"ss", "llslll",
+	"ss", "llsllll",
 };
 
 struct rule {

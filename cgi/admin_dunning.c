@@ -1,0 +1,383 @@
+/*
+ * admin_dunning.c - the console's side of the dunning area: waiving a
+ * bill's late fee, the alert list with its lifecycle (open -> acked ->
+ * closed, who and when, audited) and dashboard counts, and usage forecasts
+ * for staff and residents (forecast_reply is shared with
+ * GET /api/v1/houses/{id}/forecast). Late fees themselves are posted by
+ * `xqctl daily` (lib/dunning.c).
+ */
+#include "alerts.h"
+#include "billing.h"
+#include "crud.h"
+#include "dunning.h"
+#include "forecast.h"
+#include "log.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- waiving a late fee (RULE: LATEFEE-WAIVE-01) ------------------------ */
+
+#define WB_COLS "b.id, b.house_id, b.period, b.utility, b.status, b.amount_fen, b.paid_fen," \
+	" b.late_fee_fen, b.late_fee_through, b.late_fee_waived_at, b.late_fee_waived_by," \
+	" b.late_fee_waived_fen, b.late_fee_waive_reason"
+#define WB_SIG "llssslllsslls"
+
+DB_QUERY(q_wb_get) = {
+	"waive_bill_get", "SELECT " WB_COLS " FROM bill b WHERE b.id = ?", "l", WB_SIG,
+};
+DB_QUERY(q_wb_lock) = {
+	"waive_bill_lock", "SELECT " WB_COLS " FROM bill b WHERE b.id = ? FOR UPDATE", "l", WB_SIG,
+};
+DB_QUERY(q_wb_account) = {
+	"waive_account", "SELECT id FROM account WHERE house_id = ? FOR UPDATE", "l", "l",
+};
+DB_QUERY(q_wb_post) = {
+	"waive_post",
+	"INSERT INTO ledger_entry (account_id, kind, amount_fen, idem_key, bill_id, staff_id, note)"
+	" VALUES (?, 'waive', ?, ?, ?, ?, ?)",
+	"llslls", NULL,
+};
+DB_QUERY(q_wb_balance) = {
+	"waive_balance", "UPDATE account SET balance_fen = balance_fen + ? WHERE id = ?", "ll", NULL,
+};
+DB_QUERY(q_wb_set) = {
+	"waive_set",
+	"UPDATE bill SET late_fee_waived_at = CURRENT_TIMESTAMP(3), late_fee_waived_by = ?,"
+	" late_fee_waived_fen = late_fee_fen, late_fee_waive_reason = ?, late_fee_fen = 0 WHERE id = ?",
+	"lsl", NULL,
+};
+
+static const struct crud_entity ent_waive = {
+	"bill", "账单", &q_wb_get, &q_wb_lock, NULL, "关联记录不存在", "账单已存在", "账单仍被引用",
+};
+
+struct waive_in {
+	struct jval reason;
+};
+
+static const struct json_field waive_fields[] = {
+	{ "reason", J_STRING, J_REQUIRED, offsetof(struct waive_in, reason), 2, 200, NULL, "减免原因" },
+};
+
+static int waive_apply(struct db *db, struct crud_op *op)
+{
+	struct waive_in *in = op->in;
+	const char *st = crud_before_str(op, "status");
+	int64_t fee = crud_before_i64(op, "late_fee_fen");
+	int rc;
+
+	if (st && !strcmp(st, "void"))
+		return crud_reject(op, XQ_ECONFLICT, "status", "账单已作废");
+	if (crud_before_str(op, "late_fee_waived_at"))
+		return crud_reject(op, XQ_ECONFLICT, "late_fee_fen", "该账单的违约金已减免");
+	if (fee > 0) {
+		struct db_res a;
+		char key[48], note[255];
+		int64_t account_id;
+
+		if ((rc = db_run(db, &q_wb_account, &a, crud_before_i64(op, "house_id"))))
+			return rc;
+		account_id = a.nrows ? db_i64(&a, 0, 0) : 0;
+		db_res_release(&a);
+		/* a posted fee always has its account (the daily job created it) */
+		if (!account_id)
+			return XQ_ERROR;
+		xq_snprintf(key, sizeof(key), "waive:%" PRId64, op->id);
+		xq_snprintf(note, sizeof(note), "减免违约金：%s", in->reason.s);
+		if ((rc = db_run(db, &q_wb_post, NULL, account_id, fee, key, op->id, op->rq->who.staff_id,
+				 note)) ||
+		    (rc = db_run(db, &q_wb_balance, NULL, fee, account_id)))
+			return rc;
+	}
+	return db_run(db, &q_wb_set, NULL, op->rq->who.staff_id, in->reason.s, op->id);
+}
+
+int admin_bill_waive_late_fee(struct req *rq)
+{
+	struct waive_in in;
+	struct crud_op op = { .rq = rq, .ent = &ent_waive, .in = &in, .apply = waive_apply,
+			      .action = "waive_late_fee" };
+
+	return crud_handle(&op, 1, waive_fields, XQ_ARRAY_LEN(waive_fields));
+}
+
+/* ---- alerts -------------------------------------------------------------- */
+
+#define AL_COLS "a.id, a.community_id, a.kind, a.level, a.meter_id, a.house_id, a.ev_pile_id," \
+	" a.message, a.detail, a.dedup_key, a.status, a.raised_at, a.acked_by, ua.username AS acked_by_name," \
+	" a.acked_at, a.closed_by, uc.username AS closed_by_name, a.closed_at, a.close_note"
+#define AL_SIG "lssslllsjssslsslsss"
+#define AL_FROM " FROM alert a LEFT JOIN staff_user ua ON ua.id = a.acked_by" \
+	" LEFT JOIN staff_user uc ON uc.id = a.closed_by"
+#define AL_FILTER " WHERE (? IS NULL OR a.level = ?) AND (? IS NULL OR a.status = ?)" \
+	" AND (? IS NULL OR a.kind = ?) AND (? IS NULL OR a.community_id = ?)"
+
+DB_QUERY(q_al_get) = { "alert_get", "SELECT " AL_COLS AL_FROM " WHERE a.id = ?", "l", AL_SIG };
+DB_QUERY(q_al_lock) = {
+	"alert_lock", "SELECT " AL_COLS AL_FROM " WHERE a.id = ? FOR UPDATE", "l", AL_SIG,
+};
+DB_QUERY(q_al_count) = { "alert_count", "SELECT COUNT(*)" AL_FROM AL_FILTER, "ssssssLL", "l" };
+DB_QUERY(q_al_page) = {
+	"alert_page",
+	"SELECT " AL_COLS AL_FROM AL_FILTER " ORDER BY a.id DESC LIMIT ? OFFSET ?",
+	"ssssssLLll", AL_SIG,
+};
+DB_QUERY(q_al_summary) = {
+	"alert_summary",
+	"SELECT status, level, COUNT(*) FROM alert WHERE status <> 'closed'"
+	" AND (? IS NULL OR community_id = ?) GROUP BY status, level",
+	"LL", "ssl",
+};
+DB_QUERY(q_al_ack) = {
+	"alert_ack",
+	"UPDATE alert SET status = 'acked', acked_by = ?, acked_at = CURRENT_TIMESTAMP(3) WHERE id = ?",
+	"ll", NULL,
+};
+DB_QUERY(q_al_close) = {
+	"alert_close",
+	"UPDATE alert SET status = 'closed', closed_by = ?, closed_at = CURRENT_TIMESTAMP(3),"
+	" close_note = ? WHERE id = ?",
+	"lsl", NULL,
+};
+DB_QUERY(q_notes) = {
+	"staff_notifications",
+	"SELECT n.id, n.community_id, n.alert_id, n.message, n.wx_sent, n.created_at, n.read_at"
+	" FROM staff_notification n WHERE n.staff_id IS NULL OR n.staff_id = ?"
+	" ORDER BY n.id DESC LIMIT 50",
+	"l", "lllslss",
+};
+
+static const struct crud_entity ent_alert = {
+	"alert", "告警", &q_al_get, &q_al_lock, NULL, "关联记录不存在", "告警已存在", "告警仍被引用",
+};
+
+static const char *const levels[] = { "info", "warning", "critical", NULL };
+static const char *const states[] = { "open", "acked", "closed", NULL };
+static const char *const kinds[] = { ALERT_KINDS, NULL };
+
+int admin_alert_list(struct req *rq)
+{
+	struct page pg;
+	struct db_res cnt, rows = { 0 };
+	const char *level, *state, *kind;
+	int64_t cid_v;
+	const int64_t *cid;
+	int rc;
+
+	if (api_page(rq, &pg) || api_opt_enum(rq, "level", levels, &level) ||
+	    api_opt_enum(rq, "state", states, &state) || api_opt_enum(rq, "kind", kinds, &kind) ||
+	    api_opt_id(rq, "community_id", &cid_v, &cid))
+		return rq->status;
+	rc = db_run(rq->db, &q_al_count, &cnt, level, level, state, state, kind, kind, cid, cid);
+	if (rc == XQ_OK)
+		rc = db_run(rq->db, &q_al_page, &rows, level, level, state, state, kind, kind, cid, cid,
+			    pg.size, pg.offset);
+	return api_list_reply(rq, rc, &cnt, &rows, &pg);
+}
+
+int admin_alert_summary(struct req *rq)
+{
+	struct db_res r, nr;
+	int64_t cid_v;
+	const int64_t *cid;
+	cJSON *o, *by[2];
+	int64_t total = 0;
+	int rc;
+
+	if (api_opt_id(rq, "community_id", &cid_v, &cid))
+		return rq->status;
+	if ((rc = db_run(rq->db, &q_al_summary, &r, cid, cid)))
+		return resp_fail(rq, rc);
+	o = cJSON_CreateObject();
+	for (int s = 0; s < 2; s++) {
+		by[s] = cJSON_AddObjectToObject(o, states[s]);
+		for (int l = 0; levels[l]; l++)
+			cJSON_AddNumberToObject(by[s], levels[l], 0);
+	}
+	for (size_t i = 0; i < r.nrows; i++) {
+		int s = !strcmp(db_str(&r, i, 0), "acked");
+		cJSON_ReplaceItemInObject(by[s], db_str(&r, i, 1),
+					  cJSON_CreateNumber((double)db_i64(&r, i, 2)));
+		total += db_i64(&r, i, 2);
+	}
+	db_res_release(&r);
+	cJSON_AddNumberToObject(o, "total_not_closed", (double)total);
+	if ((rc = db_run(rq->db, &q_notes, &nr, rq->who.staff_id))) {
+		cJSON_Delete(o);
+		return resp_fail(rq, rc);
+	}
+	cJSON_AddItemToObject(o, "notifications", db_rows_json(&nr));
+	db_res_release(&nr);
+	return resp_json(rq, 200, o);
+}
+
+struct alert_in {
+	struct jval note;
+};
+
+static const struct json_field alert_fields[] = {
+	{ "note", J_STRING, 0, offsetof(struct alert_in, note), 0, 200, NULL, "备注" },
+};
+
+static int ack_apply(struct db *db, struct crud_op *op)
+{
+	const char *st = crud_before_str(op, "status");
+
+	if (!st || strcmp(st, "open"))
+		return crud_reject(op, XQ_ECONFLICT, "status", "告警已确认或已关闭");
+	return db_run(db, &q_al_ack, NULL, op->rq->who.staff_id, op->id);
+}
+
+static int close_apply(struct db *db, struct crud_op *op)
+{
+	struct alert_in *in = op->in;
+	const char *st = crud_before_str(op, "status");
+
+	if (!st || !strcmp(st, "closed"))
+		return crud_reject(op, XQ_ECONFLICT, "status", "告警已关闭");
+	return db_run(db, &q_al_close, NULL, op->rq->who.staff_id,
+		      in->note.set && in->note.s ? in->note.s : "", op->id);
+}
+
+int admin_alert_ack(struct req *rq)
+{
+	struct alert_in in;
+	struct crud_op op = { .rq = rq, .ent = &ent_alert, .in = &in, .apply = ack_apply,
+			      .action = "ack" };
+
+	return crud_handle(&op, 1, alert_fields, XQ_ARRAY_LEN(alert_fields));
+}
+
+int admin_alert_close(struct req *rq)
+{
+	struct alert_in in;
+	struct crud_op op = { .rq = rq, .ent = &ent_alert, .in = &in, .apply = close_apply,
+			      .action = "close" };
+
+	return crud_handle(&op, 1, alert_fields, XQ_ARRAY_LEN(alert_fields));
+}
+
+/* ---- forecasts ---------------------------------------------------------- */
+
+DB_QUERY(q_fc_house) = {
+	"forecast_house",
+	"SELECT u.month, SUM(u.usage_total) FROM meter_usage_monthly u"
+	" JOIN meter m ON m.id = u.meter_id AND m.kind = 'household'"
+	" WHERE m.house_id = ? AND m.utility = ? AND u.month <= ? GROUP BY u.month ORDER BY u.month",
+	"lss", "sl",
+};
+DB_QUERY(q_fc_community) = {
+	"forecast_community",
+	"SELECT u.month, SUM(u.usage_total) FROM meter_usage_monthly u"
+	" JOIN meter m ON m.id = u.meter_id AND m.kind = 'household'"
+	" WHERE m.community_id = ? AND m.utility = ? AND u.month <= ? GROUP BY u.month ORDER BY u.month",
+	"lss", "sl",
+};
+
+static int month_index(const char *s)
+{
+	int y, m;
+	if (!s || sscanf(s, "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12)
+		return -1;
+	return y * 12 + (m - 1);
+}
+
+static void month_text(int idx, char out[8])
+{
+	xq_snprintf(out, 8, "%04d-%02d", idx / 12, idx % 12 + 1);
+}
+
+static const char *const utilities[] = { "electric", "water", NULL };
+
+int forecast_reply(struct req *rq, int64_t house_id, int64_t community_id)
+{
+	struct db_res r;
+	const char *utility;
+	int64_t y[240], fc[FORECAST_HORIZON_MAX], used = 0;
+	struct forecast f;
+	size_t n = 0;
+	int cur, last = -1, y0, m0, d0, rc;
+	char cur_s[8], ms[8];
+	cJSON *o, *a;
+
+	if (api_opt_enum(rq, "utility", utilities, &utility))
+		return rq->status;
+	if (!utility)
+		utility = "electric";
+	billing_civil(daily_today(), &y0, &m0, &d0);
+	cur = y0 * 12 + (m0 - 1);
+	month_text(cur, cur_s);
+	rc = house_id ? db_run(rq->db, &q_fc_house, &r, house_id, utility, cur_s)
+		      : db_run(rq->db, &q_fc_community, &r, community_id, utility, cur_s);
+	if (rc)
+		return resp_fail(rq, rc);
+	/* the complete months before this one; a gap restarts the series (a meter without data) */
+	for (size_t i = 0; i < r.nrows; i++) {
+		int mi = month_index(db_str(&r, i, 0));
+		if (mi == cur) {
+			used = db_i64(&r, i, 1);
+			continue;
+		}
+		if (mi < 0)
+			continue;
+		if (last >= 0 && mi != last + 1)
+			n = 0;
+		if (n < XQ_ARRAY_LEN(y))
+			y[n++] = db_i64(&r, i, 1) < 0 ? 0 : db_i64(&r, i, 1);
+		last = mi;
+	}
+	db_res_release(&r);
+	o = cJSON_CreateObject();
+	if (house_id)
+		cJSON_AddNumberToObject(o, "house_id", (double)house_id);
+	else
+		cJSON_AddNumberToObject(o, "community_id", (double)community_id);
+	cJSON_AddStringToObject(o, "utility", utility);
+	cJSON_AddStringToObject(o, "unit", !strcmp(utility, "water") ? "L" : "Wh");
+	cJSON_AddNumberToObject(o, "history_months", (double)n);
+	cJSON_AddStringToObject(o, "month", cur_s);
+	cJSON_AddNumberToObject(o, "used_this_month", (double)used);
+	a = cJSON_AddArrayToObject(o, "months");
+	if (n && cur - last >= 1 && cur - last + 1 <= FORECAST_HORIZON_MAX &&
+	    forecast_series(y, n, (size_t)(cur - last + 1), fc, &f) == XQ_OK) {
+		cJSON_AddStringToObject(o, "method", forecast_method_name(f.method));
+		/* this month and the next */
+		for (int k = 0; k < 2; k++) {
+			cJSON *e = cJSON_CreateObject();
+			month_text(cur + k, ms);
+			cJSON_AddStringToObject(e, "month", ms);
+			cJSON_AddStringToObject(e, "which", k ? "next_month" : "this_month");
+			cJSON_AddNumberToObject(e, "expected", (double)fc[cur - last - 1 + k]);
+			cJSON_AddItemToArray(a, e);
+		}
+	} else {
+		cJSON_AddStringToObject(o, "method", "none");
+	}
+	return resp_json(rq, 200, o);
+}
+
+int admin_forecast(struct req *rq)
+{
+	int64_t hid_v, cid_v;
+	const int64_t *hid, *cid;
+
+	if (api_opt_id(rq, "house_id", &hid_v, &hid) || api_opt_id(rq, "community_id", &cid_v, &cid))
+		return rq->status;
+	if (!hid == !cid)
+		return resp_fail_msg(rq, XQ_EINVAL, "请指定 house_id 或 community_id 之一", "house_id");
+	return forecast_reply(rq, hid ? *hid : 0, cid ? *cid : 0);
+}
+
+int api_house_forecast(struct req *rq)
+{
+	int64_t house_id;
+
+	/* the router has checked the binding (R_OWN_HOUSE) */
+	if (req_param_id(rq, "id", &house_id))
+		return resp_fail_msg(rq, XQ_ENOTFOUND, "房屋不存在或未绑定", NULL);
+	return forecast_reply(rq, house_id, 0);
+}

@@ -1,0 +1,195 @@
+/*
+ * daily.c - `xqctl daily [--date YYYY-MM-DD]` and `xqctl forecast
+ * --backtest`. The work is lib/dunning.c, lib/alerts.c and lib/forecast.c;
+ * this file parses options, claims the job and prints progress and the
+ * summary.
+ */
+#include "daily.h"
+#include "config.h"
+#include "db.h"
+#include "dunning.h"
+#include "forecast.h"
+#include "money.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_EXISTS 3
+
+static struct db *open_db(const struct config *cfg)
+{
+	struct db *db = NULL;
+
+	if (db_open(&db, cfg)) {
+		fprintf(stderr, "xqctl: cannot connect to the database (socket '%s', host '%s')\n",
+			cfg->db_socket, cfg->db_host);
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+struct prog {
+	int64_t last_us;
+	char phase[16];
+};
+
+/* One line per phase start and end, and every 5 s in between. */
+static void daily_progress(void *arg, const char *phase, int64_t done, int64_t total)
+{
+	struct prog *p = arg;
+	int64_t now = xq_mono_us();
+
+	if (strcmp(p->phase, phase) || done == total || now - p->last_us >= 5000000) {
+		fprintf(stderr, "xqctl daily: %-8s %" PRId64 "/%" PRId64 "\n", phase, done, total);
+		p->last_us = now;
+		xq_snprintf(p->phase, sizeof(p->phase), "%s", phase);
+	}
+}
+
+int cmd_daily_run(const struct config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "date", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daily_opts o = { .cfg = cfg };
+	struct daily_summary s;
+	struct prog pg = { 0, "" };
+	char owner[128], host[64] = "", date[11], yuan[MONEY_STR_MAX];
+	struct db *db;
+	int64_t job_id = 0;
+	int opt, rc;
+
+	o.day = daily_today();
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
+		if (opt == 'd' && daily_parse_date(optarg, &o.day) == XQ_OK)
+			continue;
+		fprintf(stderr, "usage: xqctl daily [--date YYYY-MM-DD]\n");
+		return 2;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: xqctl daily [--date YYYY-MM-DD]\n");
+		return 2;
+	}
+	daily_date_text(o.day, date);
+	gethostname(host, sizeof(host) - 1);
+	xq_snprintf(owner, sizeof(owner), "%s:%ld", host, (long)getpid());
+	o.owner = owner;
+	o.progress = daily_progress;
+	o.progress_arg = &pg;
+	if (!(db = open_db(cfg)))
+		return 1;
+	rc = daily_claim(db, &o, &job_id);
+	if (rc == XQ_ECONFLICT) {
+		fprintf(stderr, "xqctl daily: %s is being processed by another process (job %" PRId64
+				"); a claim without heartbeat for %d s may be taken over\n",
+			date, job_id, DAILY_STALE_S);
+		db_close(db);
+		return EXIT_EXISTS;
+	}
+	if (rc) {
+		fprintf(stderr, "xqctl daily: cannot claim the job: %s (%s)\n", xq_strerror(rc),
+			db_errmsg(db));
+		db_close(db);
+		return 1;
+	}
+	fprintf(stderr, "xqctl daily: %s, job %" PRId64 "\n", date, job_id);
+	rc = daily_run(db, job_id, &o, &s);
+	db_close(db);
+	money_format_yuan(s.latefee_fen, yuan, sizeof(yuan));
+	printf("date %s (job %" PRId64 ")\n", date, job_id);
+	printf("late fees: %" PRId64 " overdue bills checked, %" PRId64 " accrued, %" PRId64
+	       " entries, %s yuan (%" PRId64 " fen)\n",
+	       s.bills_checked, s.bills_accrued, s.latefee_entries, yuan, s.latefee_fen);
+	printf("dunning: %" PRId64 " reminders sent, %" PRId64 " failed, %" PRId64
+	       " skipped, %" PRId64 " staff tasks\n",
+	       s.reminders_sent, s.reminders_failed, s.reminders_skipped, s.staff_tasks);
+	printf("alerts: %" PRId64 " raised (%" PRId64 " critical), %" PRId64 " staff notifications\n",
+	       s.alerts_raised, s.alerts_critical, s.notifications);
+	if (rc) {
+		fprintf(stderr, "xqctl daily: failed: %s\n", xq_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- forecast --backtest ------------------------------------------------ */
+
+DB_QUERY(q_fc_community) = {
+	"fc_backtest_series",
+	"SELECT m.community_id, m.utility, u.month, SUM(u.usage_total) FROM meter_usage_monthly u"
+	" JOIN meter m ON m.id = u.meter_id AND m.kind = 'household'"
+	" GROUP BY m.community_id, m.utility, u.month ORDER BY m.community_id, m.utility, u.month",
+	"", "lssl",
+};
+
+static void print_bt(const char *what, const int64_t *y, size_t n)
+{
+	struct forecast f;
+	int64_t mape;
+
+	if (n < 13 || forecast_backtest(y, n, 12, &mape, &f)) {
+		printf("%-40s %3zu months: too short for a 12-month holdout\n", what, n);
+		return;
+	}
+	printf("%-40s %3zu months, %-14s MAPE %" PRId64 ".%02" PRId64 " %%\n", what, n,
+	       forecast_method_name(f.method), mape / 100, mape % 100);
+}
+
+int cmd_forecast_run(const struct config *cfg, int argc, char **argv)
+{
+	struct db_res r;
+	struct db *db;
+	int64_t y[240], worst = 0, sum = 0;
+	int seeds = 20;
+
+	if (argc != 2 || strcmp(argv[1], "--backtest")) {
+		fprintf(stderr, "usage: xqctl forecast --backtest\n");
+		return 2;
+	}
+	/* generated: 5 years, summer peak, 3 %/year growth, 5 % noise, seeds 1..20 */
+	for (int seed = 1; seed <= seeds; seed++) {
+		int64_t mape;
+		forecast_generate((uint64_t)seed, 60, 300000, 35, 7, 3, 5, y);
+		if (forecast_backtest(y, 60, 12, &mape, NULL))
+			return 1;
+		sum += mape;
+		if (mape > worst)
+			worst = mape;
+	}
+	printf("generated seasonal data (60 months, 5 %% noise, %d seeds, last 12 held out): mean MAPE "
+	       "%" PRId64 ".%02" PRId64 " %%, worst %" PRId64 ".%02" PRId64 " %% (bound 10 %%)\n",
+	       seeds, sum / seeds / 100, sum / seeds % 100, worst / 100, worst % 100);
+	if (!(db = open_db(cfg)))
+		return 1;
+	if (db_run(db, &q_fc_community, &r)) {
+		fprintf(stderr, "xqctl forecast: %s\n", db_errmsg(db));
+		db_close(db);
+		return 1;
+	}
+	if (r.nrows == 0)
+		printf("demo data: no monthly rollups (meter_usage_monthly is empty)\n");
+	for (size_t i = 0; i < r.nrows;) {
+		size_t j = i, n = 0;
+		char what[80];
+		while (j < r.nrows && db_i64(&r, j, 0) == db_i64(&r, i, 0) &&
+		       !strcmp(db_str(&r, j, 1), db_str(&r, i, 1))) {
+			if (n < XQ_ARRAY_LEN(y))
+				y[n++] = db_i64(&r, j, 3);
+			j++;
+		}
+		xq_snprintf(what, sizeof(what), "community %" PRId64 " %s (%s .. %s)", db_i64(&r, i, 0),
+			    db_str(&r, i, 1), db_str(&r, i, 2), db_str(&r, j - 1, 2));
+		print_bt(what, y, n);
+		i = j;
+	}
+	db_res_release(&r);
+	db_close(db);
+	return worst < 1000 ? 0 : 1;
+}
