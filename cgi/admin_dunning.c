@@ -35,20 +35,30 @@ DB_QUERY(q_wb_lock) = {
 DB_QUERY(q_wb_account) = {
 	"waive_account", "SELECT id FROM account WHERE house_id = ? FOR UPDATE", "l", "l",
 };
-DB_QUERY(q_wb_post) = {
-	"waive_post",
+DB_QUERY(q_wb_entry) = {
+	"waive_entry",
+	"INSERT INTO late_fee_entry (bill_id, kind, day, amount_fen, cum_fen, idem_key, staff_id, note)"
+	" VALUES (?, 'waive', DATE(CURRENT_TIMESTAMP(3) + INTERVAL 8 HOUR), ?, 0, ?, ?, ?)",
+	"llsls", NULL,
+};
+DB_QUERY(q_wb_reverse) = {
+	"waive_reverse",
 	"INSERT INTO ledger_entry (account_id, kind, amount_fen, idem_key, bill_id, staff_id, note)"
-	" VALUES (?, 'waive', ?, ?, ?, ?, ?)",
+	" VALUES (?, 'reverse', ?, ?, ?, ?, ?)",
 	"llslls", NULL,
 };
 DB_QUERY(q_wb_balance) = {
 	"waive_balance", "UPDATE account SET balance_fen = balance_fen + ? WHERE id = ?", "ll", NULL,
 };
+/* With the fee gone, a bill whose charges are covered is paid. */
 DB_QUERY(q_wb_set) = {
 	"waive_set",
 	"UPDATE bill SET late_fee_waived_at = CURRENT_TIMESTAMP(3), late_fee_waived_by = ?,"
-	" late_fee_waived_fen = late_fee_fen, late_fee_waive_reason = ?, late_fee_fen = 0 WHERE id = ?",
-	"lsl", NULL,
+	" late_fee_waived_fen = late_fee_fen, late_fee_waive_reason = ?, late_fee_fen = 0,"
+	" paid_fen = paid_fen - ?,"
+	" paid_at = IF(status = 'issued' AND paid_fen >= amount_fen, CURRENT_TIMESTAMP(3), paid_at),"
+	" status = IF(status = 'issued' AND paid_fen >= amount_fen, 'paid', status) WHERE id = ?",
+	"lsll", NULL,
 };
 
 static const struct crud_entity ent_waive = {
@@ -68,32 +78,39 @@ static int waive_apply(struct db *db, struct crud_op *op)
 	struct waive_in *in = op->in;
 	const char *st = crud_before_str(op, "status");
 	int64_t fee = crud_before_i64(op, "late_fee_fen");
+	int64_t paid_fee = crud_before_i64(op, "paid_fen") - crud_before_i64(op, "amount_fen");
+	char key[48], note[255];
 	int rc;
 
 	if (st && !strcmp(st, "void"))
 		return crud_reject(op, XQ_ECONFLICT, "status", "账单已作废");
 	if (crud_before_str(op, "late_fee_waived_at"))
 		return crud_reject(op, XQ_ECONFLICT, "late_fee_fen", "该账单的违约金已减免");
+	paid_fee = paid_fee < 0 ? 0 : paid_fee > fee ? fee : paid_fee;
+	xq_snprintf(note, sizeof(note), "减免违约金：%s", in->reason.s);
 	if (fee > 0) {
+		xq_snprintf(key, sizeof(key), "waive:%" PRId64, op->id);
+		if ((rc = db_run(db, &q_wb_entry, NULL, op->id, -fee, key, op->rq->who.staff_id, note)))
+			return rc;
+	}
+	if (paid_fee > 0) {
+		/* the part of the fee already paid goes back to the wallet */
 		struct db_res a;
-		char key[48], note[255];
 		int64_t account_id;
 
 		if ((rc = db_run(db, &q_wb_account, &a, crud_before_i64(op, "house_id"))))
 			return rc;
 		account_id = a.nrows ? db_i64(&a, 0, 0) : 0;
 		db_res_release(&a);
-		/* a posted fee always has its account (the daily job created it) */
 		if (!account_id)
-			return XQ_ERROR;
-		xq_snprintf(key, sizeof(key), "waive:%" PRId64, op->id);
-		xq_snprintf(note, sizeof(note), "减免违约金：%s", in->reason.s);
-		if ((rc = db_run(db, &q_wb_post, NULL, account_id, fee, key, op->id, op->rq->who.staff_id,
-				 note)) ||
-		    (rc = db_run(db, &q_wb_balance, NULL, fee, account_id)))
+			return crud_reject(op, XQ_ECONFLICT, "house_id", "房屋没有账户，无法退回已付违约金");
+		xq_snprintf(key, sizeof(key), "reverse:%" PRId64 ":waive", op->id);
+		if ((rc = db_run(db, &q_wb_reverse, NULL, account_id, paid_fee, key, op->id,
+				 op->rq->who.staff_id, note)) ||
+		    (rc = db_run(db, &q_wb_balance, NULL, paid_fee, account_id)))
 			return rc;
 	}
-	return db_run(db, &q_wb_set, NULL, op->rq->who.staff_id, in->reason.s, op->id);
+	return db_run(db, &q_wb_set, NULL, op->rq->who.staff_id, in->reason.s, paid_fee, op->id);
 }
 
 int admin_bill_waive_late_fee(struct req *rq)

@@ -95,27 +95,26 @@ DB_QUERY(q_job_finish) = {
 	"ssssl", NULL,
 };
 
-/* Overdue bills whose fee is not posted through the date (see the header). */
+/*
+ * Unpaid overdue bills whose fee is not posted through the date. A paid
+ * bill is never charged more (RULE: LATEFEE-PAID-01).
+ */
 DB_QUERY(q_fee_bills) = {
 	"daily_fee_bills",
-	"SELECT b.id, b.house_id FROM bill b"
-	" WHERE b.status IN ('issued', 'paid') AND b.due_date < ? AND b.late_fee_waived_at IS NULL"
-	" AND (b.late_fee_through IS NULL OR b.late_fee_through < ?)"
-	" AND (b.status = 'issued' OR b.paid_at >= TIMESTAMP(COALESCE(b.late_fee_through, b.due_date))"
-	" + INTERVAL 16 HOUR) ORDER BY b.id",
-	"ss", "ll",
-};
-DB_QUERY(q_account_ensure) = {
-	"daily_account_ensure", "INSERT IGNORE INTO account (house_id) VALUES (?)", "l", NULL,
+	"SELECT b.id FROM bill b"
+	" WHERE b.status = 'issued' AND b.due_date < ? AND b.late_fee_waived_at IS NULL"
+	" AND (b.late_fee_through IS NULL OR b.late_fee_through < ?) ORDER BY b.id",
+	"ss", "l",
 };
 DB_QUERY(q_fee_bill_lock) = {
 	"daily_fee_bill_lock",
 	"SELECT b.utility, b.status, b.amount_fen, b.late_fee_fen, b.due_date, b.late_fee_through,"
-	" b.late_fee_waived_at IS NOT NULL, a.late_fee_waived, a.id,"
+	" b.late_fee_waived_at IS NOT NULL, COALESCE(a.late_fee_waived, 0),"
 	" (SELECT MAX(l.tariff_version_id) FROM bill_line l WHERE l.bill_id = b.id)"
-	" FROM bill b JOIN account a ON a.house_id = b.house_id WHERE b.id = ? FOR UPDATE",
-	"l", "sslsssbbll",
+	" FROM bill b LEFT JOIN account a ON a.house_id = b.house_id WHERE b.id = ? FOR UPDATE",
+	"l", "sslsssbbl",
 };
+/* Settled portions and their Beijing day (LATEFEE-SEGMENTS-01). */
 DB_QUERY(q_fee_portions) = {
 	"daily_fee_portions",
 	"SELECT -amount_fen, DATE(created_at + INTERVAL 8 HOUR) FROM ledger_entry"
@@ -127,16 +126,13 @@ DB_QUERY(q_tariff_rules) = {
 };
 DB_QUERY(q_fee_post) = {
 	"daily_fee_post",
-	"INSERT INTO ledger_entry (account_id, kind, amount_fen, idem_key, bill_id, note)"
-	" VALUES (?, 'late_fee', ?, ?, ?, ?)",
-	"llsls", NULL,
+	"INSERT INTO late_fee_entry (bill_id, kind, day, amount_fen, cum_fen, idem_key, note)"
+	" VALUES (?, 'accrue', ?, ?, ?, ?, ?)",
+	"lsllss", NULL,
 };
 DB_QUERY(q_fee_bill_set) = {
 	"daily_fee_bill_set",
 	"UPDATE bill SET late_fee_fen = ?, late_fee_through = ? WHERE id = ?", "lsl", NULL,
-};
-DB_QUERY(q_fee_balance) = {
-	"daily_fee_balance", "UPDATE account SET balance_fen = balance_fen - ? WHERE id = ?", "ll", NULL,
 };
 
 DB_QUERY(q_steps) = {
@@ -147,11 +143,12 @@ DB_QUERY(q_steps) = {
 };
 DB_QUERY(q_dun_bills) = {
 	"daily_dun_bills",
-	"SELECT b.id, b.house_id, bd.community_id, b.period, b.utility, b.amount_fen - b.paid_fen,"
-	" b.late_fee_fen, b.due_date, DATEDIFF(?, b.due_date),"
+	"SELECT b.id, b.house_id, bd.community_id, b.period, b.utility,"
+	" b.amount_fen + b.late_fee_fen - b.paid_fen, b.late_fee_fen, b.due_date, DATEDIFF(?, b.due_date),"
 	" CONCAT(bd.name, h.unit_no, '单元', h.room)"
 	" FROM bill b JOIN house h ON h.id = b.house_id JOIN building bd ON bd.id = h.building_id"
-	" WHERE b.status = 'issued' AND b.amount_fen > b.paid_fen AND b.due_date < ? ORDER BY b.id",
+	" WHERE b.status = 'issued' AND b.amount_fen + b.late_fee_fen > b.paid_fen AND b.due_date < ?"
+	" ORDER BY b.id",
 	"ss", "lllssllsls",
 };
 DB_QUERY(q_dun_done) = {
@@ -328,7 +325,7 @@ static int fee_tx(struct db *db, void *arg)
 	struct db_res b, p;
 	struct latefee_portion por[MAX_PORTIONS];
 	struct tariff_late_fee pol;
-	int64_t amount, posted, account_id, settled = 0, cum, total = 0;
+	int64_t amount, posted, settled = 0, cum, total = 0;
 	int32_t due, from, pd;
 	size_t n = 0;
 	char utility[16];
@@ -339,13 +336,13 @@ static int fee_tx(struct db *db, void *arg)
 		return rc;
 	if (b.nrows == 0) {
 		db_res_release(&b);
-		return XQ_OK; /* no account: nothing was ever settled or charged */
+		return XQ_OK;
 	}
 	xq_snprintf(utility, sizeof(utility), "%s", db_str(&b, 0, 0));
 	amount = db_i64(&b, 0, 2);
 	posted = db_i64(&b, 0, 3);
-	account_id = db_i64(&b, 0, 8);
-	if (!strcmp(db_str(&b, 0, 1), "void") || db_i64(&b, 0, 6) || db_i64(&b, 0, 7) ||
+	/* paid or voided since the list was read: LATEFEE-PAID-01 */
+	if (strcmp(db_str(&b, 0, 1), "issued") || db_i64(&b, 0, 6) || db_i64(&b, 0, 7) ||
 	    daily_parse_date(db_str(&b, 0, 4), &due)) {
 		/* RULE: LATEFEE-WAIVE-01: a waived bill or account accrues nothing */
 		db_res_release(&b);
@@ -354,7 +351,7 @@ static int fee_tx(struct db *db, void *arg)
 	from = due;
 	if (db_str(&b, 0, 5) && daily_parse_date(db_str(&b, 0, 5), &from) == XQ_OK && from < due)
 		from = due;
-	rc = bill_policy(r, utility, db_i64(&b, 0, 9), &pol);
+	rc = bill_policy(r, utility, db_i64(&b, 0, 8), &pol);
 	db_res_release(&b);
 	if (rc)
 		return rc;
@@ -393,18 +390,14 @@ static int fee_tx(struct db *db, void *arg)
 		xq_snprintf(key, sizeof(key), "latefee:%" PRId64 ":%s", f->bill_id, dt);
 		xq_snprintf(note, sizeof(note), "违约金 %s 逾期第 %d 天，累计 %s 元", dt, (int)(d - due), cy);
 		/* RULE: LATEFEE-POST-01 */
-		if ((rc = db_run(db, &q_fee_post, NULL, account_id, -delta, key, f->bill_id, note)))
+		if ((rc = db_run(db, &q_fee_post, NULL, f->bill_id, dt, delta, cum, key, note)))
 			return rc;
 		posted = cum;
 		total += delta;
 		f->entries++;
 	}
 	f->fen = total;
-	if ((rc = db_run(db, &q_fee_bill_set, NULL, posted, r->date, f->bill_id)))
-		return rc;
-	if (total && (rc = db_run(db, &q_fee_balance, NULL, total, account_id)))
-		return rc;
-	return XQ_OK;
+	return db_run(db, &q_fee_bill_set, NULL, posted, r->date, f->bill_id);
 }
 
 static void progress(struct run *r, const char *phase, int64_t done, int64_t total, int64_t *last,
@@ -433,8 +426,6 @@ static int late_fees(struct run *r)
 	progress(r, "latefee", 0, (int64_t)bills.nrows, &last, 1);
 	for (size_t i = 0; i < bills.nrows && rc == XQ_OK; i++) {
 		struct fee_arg f = { r, db_i64(&bills, i, 0), 0, 0 };
-		if ((rc = db_run(r->db, &q_account_ensure, NULL, db_i64(&bills, i, 1))))
-			break;
 		rc = db_tx(r->db, fee_tx, &f);
 		r->s->bills_checked++;
 		if (f.entries) {
@@ -458,7 +449,7 @@ struct step {
 };
 
 struct dbill {
-	int64_t id, house_id, community_id, unpaid_fen, late_fee_fen;
+	int64_t id, house_id, community_id, owed_fen, late_fee_fen; /* owed includes the fee */
 	int overdue;
 	char period[8], utility[12], due[11], house[96];
 };
@@ -496,7 +487,7 @@ static int send_wx(struct run *r, const struct dbill *b, const struct step *st)
 {
 	struct db_res ids;
 	char owed[MONEY_STR_MAX + 8], thing[64], page[160], when[24], note[64];
-	int64_t total = b->unpaid_fen + b->late_fee_fen, id;
+	int64_t total = b->owed_fen, id;
 	const char *tpl = !strcmp(st->tmpl, "arrears") ? r->o->cfg->dunning_tpl_arrears
 						       : r->o->cfg->dunning_tpl_reminder;
 	int rc;
@@ -563,7 +554,7 @@ static int send_sms(struct run *r, const struct dbill *b, const struct step *st)
 			r->s->reminders_skipped++;
 		return rc;
 	}
-	money_format_yuan(b->unpaid_fen + b->late_fee_fen, owed, sizeof(owed));
+	money_format_yuan(b->owed_fen, owed, sizeof(owed));
 	money_format_yuan(b->late_fee_fen, fee, sizeof(fee));
 	xq_snprintf(text, sizeof(text), "%s %s %s账单 %s 元（含违约金 %s 元）已逾期 %d 天，请尽快缴纳。",
 		    b->house, b->period, utility_zh(b->utility), owed, fee, b->overdue);
@@ -588,7 +579,7 @@ static int staff_task(struct run *r, const struct dbill *b, const struct step *s
 
 	if ((rc = claim_event(r, b, st->step, "staff_task", "", "pending", "", &id)) || !id)
 		return rc;
-	money_format_yuan(b->unpaid_fen + b->late_fee_fen, owed, sizeof(owed));
+	money_format_yuan(b->owed_fen, owed, sizeof(owed));
 	xq_snprintf(title, sizeof(title), "欠费 %d 天：%s %s%s", b->overdue, b->house, b->period,
 		    utility_zh(b->utility));
 	xq_snprintf(body, sizeof(body),
@@ -596,12 +587,13 @@ static int staff_task(struct run *r, const struct dbill *b, const struct step *s
 		    "请联系住户；如需停电须提前至少 7 天书面通知。",
 		    b->id, b->period, utility_zh(b->utility), r->date, owed, b->overdue);
 	rc = db_run(r->db, &q_dun_ticket, NULL, b->community_id, b->house_id, title, body);
-	finish_event(r, id, rc, xq_strerror(rc));
-	if (rc == XQ_OK) {
-		r->s->staff_tasks++;
-		r->s->reminders_sent--; /* counted as a task, not a reminder */
+	{
+		const char *res = rc == XQ_OK ? "sent" : "failed";
+		db_run(r->db, &q_dun_result, NULL, res, res, rc == XQ_OK ? "" : xq_strerror(rc), id);
 	}
-	return rc == XQ_OK ? XQ_OK : rc;
+	if (rc == XQ_OK)
+		r->s->staff_tasks++;
+	return rc;
 }
 
 static int dun_bill(struct run *r, const struct dbill *b, const struct step *steps, size_t ns)
@@ -678,7 +670,7 @@ static int dunning(struct run *r)
 		b.community_id = db_i64(&br, i, 2);
 		xq_snprintf(b.period, sizeof(b.period), "%s", db_str(&br, i, 3));
 		xq_snprintf(b.utility, sizeof(b.utility), "%s", db_str(&br, i, 4));
-		b.unpaid_fen = db_i64(&br, i, 5);
+		b.owed_fen = db_i64(&br, i, 5);
 		b.late_fee_fen = db_i64(&br, i, 6);
 		xq_snprintf(b.due, sizeof(b.due), "%s", db_str(&br, i, 7));
 		b.overdue = (int)db_i64(&br, i, 8);

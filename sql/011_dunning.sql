@@ -2,24 +2,35 @@
 -- (docs/dunning.md). Same conventions as 001: no semicolon inside comments or
 -- strings, enumerations as CHECK.
 
--- Late fees are posted by `xqctl daily` as ledger entries: 'late_fee' (-,
--- latefee:<bill_id>:<YYYY-MM-DD>, debits the wallet like a settlement) and a
--- staff waiver 'waive' (+, waive:<bill_id>, with the staff member).
-ALTER TABLE ledger_entry
-	MODIFY COLUMN kind VARCHAR(16) NOT NULL
-		CHECK (kind IN ('payment', 'settle', 'reverse', 'refund', 'ev', 'adjust', 'late_fee', 'waive')),
-	DROP CONSTRAINT ledger_entry_sign_chk,
-	DROP CONSTRAINT ledger_entry_refs_chk,
-	ADD CONSTRAINT ledger_entry_sign_chk CHECK (
-		(kind IN ('payment', 'reverse', 'waive') AND amount_fen > 0) OR
-		(kind IN ('settle', 'refund', 'ev', 'late_fee') AND amount_fen < 0) OR
-		(kind = 'adjust' AND amount_fen <> 0)),
-	ADD CONSTRAINT ledger_entry_refs_chk CHECK (
-		(kind <> 'payment' OR payment_id IS NOT NULL) AND
-		(kind NOT IN ('settle', 'reverse', 'late_fee', 'waive') OR bill_id IS NOT NULL) AND
-		(kind <> 'refund' OR refund_id IS NOT NULL) AND
-		(kind <> 'ev' OR ev_session_id IS NOT NULL) AND
-		(kind NOT IN ('adjust', 'waive') OR staff_id IS NOT NULL));
+-- Late fees (docs/dunning.md). A late fee is a charge on the bill, like the
+-- bill itself: bill.late_fee_fen is part of what the resident owes
+-- (amount + late_fee - paid, as the payment code settles it), so accrual is
+-- not a movement of money and does not touch ledger_entry or the wallet.
+-- Each day's accrual is one row here, keyed latefee:<bill_id>:<YYYY-MM-DD>,
+-- and a staff waiver one reversing row keyed waive:<bill_id>. bill.late_fee_fen
+-- is the cache of SUM(amount_fen) over a bill's rows, written in the same
+-- transaction. A waived fee that was already paid goes back to the wallet as
+-- a ledger 'reverse' entry (reverse:<bill_id>:waive).
+CREATE TABLE late_fee_entry (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	bill_id BIGINT NOT NULL,
+	kind VARCHAR(16) NOT NULL CHECK (kind IN ('accrue', 'waive')),
+	day DATE NOT NULL, -- the overdue day accrued, or the day of the waiver (Asia/Shanghai)
+	amount_fen BIGINT NOT NULL, -- accrue > 0, waive < 0
+	cum_fen BIGINT NOT NULL, -- the bill's late fee after this row
+	idem_key VARCHAR(96) NOT NULL,
+	staff_id BIGINT NULL, -- who waived
+	note VARCHAR(255) NOT NULL DEFAULT '',
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	PRIMARY KEY (id),
+	UNIQUE KEY late_fee_entry_idem_uq (idem_key),
+	KEY late_fee_entry_bill_ix (bill_id, day),
+	CONSTRAINT late_fee_entry_bill_fk FOREIGN KEY (bill_id) REFERENCES bill (id),
+	CONSTRAINT late_fee_entry_staff_fk FOREIGN KEY (staff_id) REFERENCES staff_user (id),
+	CONSTRAINT late_fee_entry_sign_chk CHECK ((kind = 'accrue' AND amount_fen > 0) OR
+		(kind = 'waive' AND amount_fen < 0 AND staff_id IS NOT NULL))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='违约金明细 daily late-fee accruals and waivers of a bill';
 
 -- How far a bill's late fee has been posted, and its waiver.
 ALTER TABLE bill

@@ -41,6 +41,19 @@ DB_QUERY(q_house) = {
 	"t_dun_house", "INSERT INTO house (building_id, unit_no, room, status) VALUES (?, '1', ?, ?)",
 	"lss", NULL,
 };
+DB_QUERY(q_account) = {
+	"t_dun_account", "INSERT INTO account (house_id) VALUES (?)", "l", NULL,
+};
+DB_QUERY(q_ledger_of) = {
+	"t_dun_ledger_of",
+	"SELECT COUNT(*), COALESCE(SUM(amount_fen), 0) FROM ledger_entry WHERE bill_id = ? AND kind = ?",
+	"ls", "ll",
+};
+DB_QUERY(q_fee_sum) = {
+	"t_dun_fee_sum",
+	"SELECT COALESCE(SUM(amount_fen), 0), COALESCE(SUM(kind = 'waive'), 0) FROM late_fee_entry WHERE bill_id = ?",
+	"l", "ll",
+};
 DB_QUERY(q_bill) = {
 	"t_dun_bill",
 	"INSERT INTO bill (house_id, period, utility, status, amount_fen, issued_at, due_date)"
@@ -49,15 +62,16 @@ DB_QUERY(q_bill) = {
 };
 DB_QUERY(q_fees) = {
 	"t_dun_fees",
-	"SELECT SUBSTRING_INDEX(idem_key, ':', -1), amount_fen FROM ledger_entry"
-	" WHERE bill_id = ? AND kind = 'late_fee' ORDER BY idem_key",
-	"l", "sl",
+	"SELECT day, amount_fen, cum_fen, idem_key FROM late_fee_entry"
+	" WHERE bill_id = ? AND kind = 'accrue' ORDER BY day",
+	"l", "slls",
 };
 DB_QUERY(q_bill_fee) = {
 	"t_dun_bill_fee",
-	"SELECT b.late_fee_fen, COALESCE(b.late_fee_through, ''), a.balance_fen, b.late_fee_waived_fen"
+	"SELECT b.late_fee_fen, COALESCE(b.late_fee_through, ''), a.balance_fen, b.late_fee_waived_fen,"
+	" b.paid_fen, b.status = 'paid'"
 	" FROM bill b JOIN account a ON a.house_id = b.house_id WHERE b.id = ?",
-	"l", "lsll",
+	"l", "lsllll",
 };
 DB_QUERY(q_wx_user) = { "t_dun_wx_user", "SELECT openid FROM wx_user WHERE id = ?", "l", "s" };
 DB_QUERY(q_bind) = {
@@ -87,13 +101,14 @@ DB_QUERY(q_tickets) = {
 DB_QUERY(q_pay) = {
 	"t_dun_pay",
 	"INSERT INTO ledger_entry (account_id, kind, amount_fen, idem_key, bill_id, created_at)"
-	" SELECT a.id, 'settle', -b.amount_fen, CONCAT('settle:', b.id, ':test'), b.id, ?"
+	" SELECT a.id, 'settle', -(b.amount_fen + b.late_fee_fen), CONCAT('settle:', b.id, ':test'), b.id, ?"
 	" FROM bill b JOIN account a ON a.house_id = b.house_id WHERE b.id = ?",
 	"sl", NULL,
 };
 DB_QUERY(q_pay_bill) = {
 	"t_dun_pay_bill",
-	"UPDATE bill SET status = 'paid', paid_fen = amount_fen, paid_at = ? WHERE id = ?", "sl", NULL,
+	"UPDATE bill SET status = 'paid', paid_fen = amount_fen + late_fee_fen, paid_at = ? WHERE id = ?",
+	"sl", NULL,
 };
 DB_QUERY(q_audit) = {
 	"t_dun_audit", "SELECT COUNT(*) FROM audit_log WHERE entity = ? AND entity_id = ? AND action = ?",
@@ -150,8 +165,12 @@ static int64_t one(const struct db_query *q, size_t col, int64_t a)
 
 static int64_t new_house(const char *room, const char *status)
 {
+	int64_t id;
+
 	CHECK_EQ_I64(db_run(db, &q_house, NULL, bldg, room, status), XQ_OK);
-	return db_insert_id(db);
+	id = db_insert_id(db);
+	CHECK_EQ_I64(db_run(db, &q_account, NULL, id), XQ_OK);
+	return id;
 }
 
 static int64_t new_bill(int64_t house, int64_t amount)
@@ -219,8 +238,8 @@ static int64_t login(struct client *c, const char *name)
 static int64_t bill_a, bill_b;
 
 struct fee_row {
-	char day[11];
-	int64_t fen;
+	char day[11], key[64];
+	int64_t fen, cum;
 };
 
 static size_t fees(int64_t bill, struct fee_row *rows, size_t cap)
@@ -230,9 +249,16 @@ static size_t fees(int64_t bill, struct fee_row *rows, size_t cap)
 
 	if (db_run(db, &q_fees, &r, bill) != XQ_OK)
 		return 0;
+	if (!rows) {
+		n = r.nrows;
+		db_res_release(&r);
+		return n;
+	}
 	for (; n < r.nrows && n < cap; n++) {
 		snprintf(rows[n].day, sizeof(rows[n].day), "%s", db_str(&r, n, 0));
 		rows[n].fen = db_i64(&r, n, 1);
+		rows[n].cum = db_i64(&r, n, 2);
+		snprintf(rows[n].key, sizeof(rows[n].key), "%s", db_str(&r, n, 3));
 	}
 	db_res_release(&r);
 	return n;
@@ -256,11 +282,17 @@ TEST(latefee_idempotent_and_catch_up)
 	na = fees(bill_a, fa, 16);
 	CHECK_EQ_I64(na, 4);
 	for (size_t i = 0; i < na && i < 4; i++) {
+		char key[64];
 		CHECK_STR(fa[i].day, days[i]);
-		CHECK_EQ_I64(fa[i].fen, -want[i]); /* a debit of the wallet */
+		CHECK_EQ_I64(fa[i].fen, want[i]);
+		snprintf(key, sizeof(key), "latefee:%lld:%s", (long long)bill_a, days[i]);
+		CHECK_STR(fa[i].key, key);
 	}
+	CHECK_EQ_I64(fa[3].cum, 57);
 	CHECK_EQ_I64(one(&q_bill_fee, 0, bill_a), 57);
-	CHECK_EQ_I64(one(&q_bill_fee, 2, bill_a), -57);
+	CHECK_STR(fa[3].day, "2026-06-24");
+	/* a charge on the bill, not a movement of money: the wallet is untouched */
+	CHECK_EQ_I64(one(&q_bill_fee, 2, bill_a), 0);
 
 	/* the same bill created now catches up 4 days in one run: the same rows */
 	bill_b = new_bill(new_house("A02", "occupied"), 14210);
@@ -271,6 +303,7 @@ TEST(latefee_idempotent_and_catch_up)
 	for (size_t i = 0; i < na && i < nb; i++) {
 		CHECK_STR(fb[i].day, fa[i].day);
 		CHECK_EQ_I64(fb[i].fen, fa[i].fen);
+		CHECK_EQ_I64(fb[i].cum, fa[i].cum);
 	}
 	CHECK_EQ_I64(one(&q_bill_fee, 0, bill_b), 57);
 	/* and bill A got nothing more */
@@ -390,6 +423,8 @@ TEST(waiver)
 {
 	char path[128], out[4096];
 	int64_t bill_e = new_bill(new_house("E01", "occupied"), 20000);
+	int64_t bill_p = new_bill(new_house("E02", "occupied"), 10000);
+	struct db_res r;
 
 	CHECK_EQ_I64(daily("2026-07-21", out, sizeof(out)), 0);
 	CHECK_EQ_I64(one(&q_bill_fee, 0, bill_e), 20 * 31);
@@ -400,18 +435,35 @@ TEST(waiver)
 	CHECK_EQ_I64(client_req(&staff, "POST", path, "{\"reason\":\"孤寡老人，经理批准\"}", NULL), 200);
 	CHECK_EQ_I64(jnum(&staff, "late_fee_fen"), 0);
 	CHECK_EQ_I64(jnum(&staff, "late_fee_waived_fen"), 620);
-	CHECK_EQ_I64(one(&q_bill_fee, 2, bill_e), 0); /* the waive entry gave the 6.20 back */
+	CHECK_STR(jstr(&staff, "status"), "issued");
 	CHECK_EQ_I64(client_req(&staff, "POST", path, "{\"reason\":\"再次减免\"}", NULL), 409);
-	{
-		struct db_res r;
-		CHECK_EQ_I64(db_run(db, &q_audit, &r, "bill", bill_e, "waive_late_fee"), XQ_OK);
-		CHECK_EQ_I64(db_i64(&r, 0, 0), 1);
-		db_res_release(&r);
-	}
+	CHECK_EQ_I64(db_run(db, &q_audit, &r, "bill", bill_e, "waive_late_fee"), XQ_OK);
+	CHECK_EQ_I64(db_i64(&r, 0, 0), 1);
+	db_res_release(&r);
+	/* the reversing row: accruals + waiver = 0 */
+	CHECK_EQ_I64(db_run(db, &q_fee_sum, &r, bill_e), XQ_OK);
+	CHECK_EQ_I64(db_i64(&r, 0, 0), 0);
+	CHECK_EQ_I64(db_i64(&r, 0, 1), 1);
+	db_res_release(&r);
 	/* no further accrual */
+	CHECK_EQ_I64(fees(bill_e, NULL, 0), 31);
 	CHECK_EQ_I64(daily("2026-07-25", out, sizeof(out)), 0);
 	CHECK_EQ_I64(one(&q_bill_fee, 0, bill_e), 0);
-	CHECK_EQ_I64(one(&q_bill_fee, 2, bill_e), 0);
+	CHECK_EQ_I64(fees(bill_e, NULL, 0), 31);
+
+	/* a fee already paid: waiving it gives the money back to the wallet and the bill stays paid */
+	CHECK_EQ_I64(one(&q_bill_fee, 0, bill_p), 10 * 35);
+	CHECK_EQ_I64(db_run(db, &q_pay, NULL, "2026-07-25 02:00:00", bill_p), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_pay_bill, NULL, "2026-07-25 02:00:00", bill_p), XQ_OK);
+	snprintf(path, sizeof(path), A "/bills/%lld/waive-late-fee", (long long)bill_p);
+	CHECK_EQ_I64(client_req(&staff, "POST", path, "{\"reason\":\"计量争议\"}", NULL), 200);
+	CHECK_EQ_I64(jnum(&staff, "paid_fen"), 10000);
+	CHECK_STR(jstr(&staff, "status"), "paid");
+	CHECK_EQ_I64(one(&q_bill_fee, 2, bill_p), 350);
+	CHECK_EQ_I64(db_run(db, &q_ledger_of, &r, bill_p, "reverse"), XQ_OK);
+	CHECK_EQ_I64(db_i64(&r, 0, 0), 1);
+	CHECK_EQ_I64(db_i64(&r, 0, 1), 350);
+	db_res_release(&r);
 	snprintf(path, sizeof(path), A "/bills/%lld/waive-late-fee", (long long)999999999);
 	CHECK_EQ_I64(client_req(&staff, "POST", path, "{\"reason\":\"不存在\"}", NULL), 404);
 }
