@@ -54,6 +54,35 @@ DB_QUERY(q_fee_sum) = {
 	"SELECT COALESCE(SUM(amount_fen), 0), COALESCE(SUM(kind = 'waive'), 0) FROM late_fee_entry WHERE bill_id = ?",
 	"l", "ll",
 };
+DB_QUERY(q_job_live) = {
+	"t_dun_job_live",
+	"INSERT INTO job (kind, community_id, period, owner) VALUES ('daily', 0, ?, 'otherhost:1')", "s", NULL,
+};
+DB_QUERY(q_job_stale) = {
+	"t_dun_job_stale",
+	"UPDATE job SET heartbeat_at = CURRENT_TIMESTAMP(3) - INTERVAL 1 HOUR WHERE kind = 'daily' AND period = ?",
+	"s", NULL,
+};
+DB_QUERY(q_job_state) = {
+	"t_dun_job_state", "SELECT state = 'done', attempt FROM job WHERE kind = 'daily' AND period = ?",
+	"s", "ll",
+};
+DB_QUERY(q_ev_error) = {
+	"t_dun_ev_error",
+	"SELECT COUNT(*), COALESCE(MAX(status = 'failed' AND error LIKE '%43101%'), 0) FROM dunning_event"
+	" WHERE bill_id = ? AND channel = 'wx_subscribe' AND recipient <> ''",
+	"l", "ll",
+};
+DB_QUERY(q_token) = {
+	"t_dun_token", "SELECT COUNT(*) FROM wx_access_token WHERE appid = ? AND expires_at > NOW(3)", "s", "l",
+};
+DB_QUERY(q_staff_wx) = {
+	"t_dun_staff_wx",
+	"UPDATE wx_user SET staff_id = (SELECT id FROM staff_user WHERE username = ?) WHERE id = ?", "sl", NULL,
+};
+DB_QUERY(q_notif_wx) = {
+	"t_dun_notif_wx", "SELECT COALESCE(MAX(wx_sent), -1) FROM staff_notification WHERE alert_id = ?", "l", "l",
+};
 DB_QUERY(q_bill) = {
 	"t_dun_bill",
 	"INSERT INTO bill (house_id, period, utility, status, amount_fen, issued_at, due_date)"
@@ -149,6 +178,7 @@ static struct client staff, reader, ra, rb, sim;
 static char uniq[32];
 static int64_t comm, bldg;
 static const char *xqctl;
+static char reader_name[64];
 
 static int64_t one(const struct db_query *q, size_t col, int64_t a)
 {
@@ -191,15 +221,15 @@ static int64_t new_meter(int64_t house, int64_t parent, const char *utility, con
 	return db_insert_id(db);
 }
 
-/* Runs `xqctl daily --date d`; returns its exit status, stdout in out. */
-static int daily(const char *d, char *out, size_t cap)
+/* Runs `[env] xqctl daily --date d`; returns its exit status, stdout in out. */
+static int daily_env(const char *env, const char *d, char *out, size_t cap)
 {
 	char cmd[1024];
 	FILE *p;
 	size_t n = 0;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "'%s' daily --date %s 2>&1", xqctl, d);
+	snprintf(cmd, sizeof(cmd), "%s '%s' daily --date %s 2>&1", env, xqctl, d);
 	if (!(p = popen(cmd, "r")))
 		return -1;
 	if (out && cap) {
@@ -212,6 +242,11 @@ static int daily(const char *d, char *out, size_t cap)
 	}
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int daily(const char *d, char *out, size_t cap)
+{
+	return daily_env("", d, out, cap);
 }
 
 static void bearer(struct client *c, const char *token)
@@ -417,6 +452,49 @@ TEST(dunning_steps_once_and_stop_on_payment)
 	CHECK_EQ_I64(one(&q_bill_fee, 0, bill_c), 70);
 }
 
+TEST(claim_is_exclusive)
+{
+	char out[4096];
+	struct db_res r;
+
+	/* another host holds a live claim for the day: this run does nothing */
+	CHECK_EQ_I64(db_run(db, &q_job_live, NULL, "2026-06-26"), XQ_OK);
+	CHECK_EQ_I64(daily("2026-06-26", out, sizeof(out)), 3);
+	CHECK(strstr(out, "another process") != NULL);
+	CHECK_EQ_I64(db_run(db, &q_job_state, &r, "2026-06-26"), XQ_OK);
+	CHECK_EQ_I64(db_i64(&r, 0, 0), 0);
+	db_res_release(&r);
+	/* its heartbeat stops: the claim is taken over */
+	CHECK_EQ_I64(db_run(db, &q_job_stale, NULL, "2026-06-26"), XQ_OK);
+	CHECK_EQ_I64(daily("2026-06-26", out, sizeof(out)), 0);
+	CHECK_EQ_I64(db_run(db, &q_job_state, &r, "2026-06-26"), XQ_OK);
+	CHECK_EQ_I64(db_i64(&r, 0, 0), 1);
+	CHECK_EQ_I64(db_i64(&r, 0, 1), 2);
+	db_res_release(&r);
+	CHECK_EQ_I64(daily("2026-13-01", out, sizeof(out)), 2);
+}
+
+TEST(refused_reminder_recorded_once)
+{
+	char out[4096];
+	int64_t h = new_house("R01", "occupied"), bill = new_bill(h, 5000);
+	int64_t uid = login(&rb, "dunnoaccept");
+	struct db_res r;
+
+	/* bound, but the resident never accepted the template: WeChat answers 43101 */
+	CHECK_EQ_I64(db_run(db, &q_bind, NULL, uid, h), XQ_OK);
+	CHECK_EQ_I64(daily("2026-06-27", out, sizeof(out)), 0);
+	CHECK_EQ_I64(daily("2026-06-27", out, sizeof(out)), 0);
+	CHECK_EQ_I64(db_run(db, &q_ev_error, &r, bill), XQ_OK);
+	CHECK_EQ_I64(db_i64(&r, 0, 0), 1);
+	CHECK_EQ_I64(db_i64(&r, 0, 1), 1);
+	db_res_release(&r);
+	/* the access token is cached in the database for every host */
+	CHECK_EQ_I64(db_run(db, &q_token, &r, cfg.wx_appid), XQ_OK);
+	CHECK_EQ_I64(db_i64(&r, 0, 0), 1);
+	db_res_release(&r);
+}
+
 /* ---- waiver ---------------------------------------------------------------- */
 
 TEST(waiver)
@@ -553,7 +631,31 @@ TEST(detectors)
 	sub = new_meter(0, s_ok, "electric", "public");
 	row(sub, 0, 47000);
 
-	CHECK_EQ_I64(daily("2026-07-01", out, sizeof(out)), 0);
+	/* a staff member with a WeChat binding who accepted the alert template */
+	{
+		char body[256], env[128], openid[80] = "";
+		struct client sc;
+		int64_t suid;
+		struct db_res r;
+
+		client_init(&sc);
+		suid = login(&sc, "dunstaff");
+		CHECK_EQ_I64(db_run(db, &q_staff_wx, NULL, reader_name, suid), XQ_OK);
+		CHECK_EQ_I64(db_run(db, &q_wx_user, &r, suid), XQ_OK);
+		if (r.nrows)
+			snprintf(openid, sizeof(openid), "%s", db_str(&r, 0, 0));
+		db_res_release(&r);
+		CHECK_EQ_I64(client_req(&sim, "POST", "/sim/templates",
+					"{\"template_id\":\"XQ-ALERT-E2E\",\"title\":\"告警通知\","
+					"\"keywords\":\"thing1,date2\"}", NULL), 200);
+		snprintf(body, sizeof(body), "{\"openid\":\"%s\",\"template_id\":\"XQ-ALERT-E2E\",\"count\":3}",
+			 openid);
+		CHECK_EQ_I64(client_req(&sim, "POST", "/sim/subscribe/accept", body, NULL), 200);
+		snprintf(env, sizeof(env), "XQ_DUNNING_TPL_ALERT=XQ-ALERT-E2E");
+		CHECK_EQ_I64(daily_env(env, "2026-07-01", out, sizeof(out)), 0);
+		CHECK_EQ_I64(sim_messages(openid, "XQ-ALERT-E2E"), 1);
+		client_release(&sc);
+	}
 	CHECK(strstr(out, "alerts:") != NULL);
 	CHECK_EQ_I64(alerts_of("usage_spike", m_spike), 1);
 	CHECK_EQ_I64(alerts_of("usage_spike", m_normal), 0);
@@ -565,8 +667,9 @@ TEST(detectors)
 	CHECK_EQ_I64(alerts_of("water_leak", w_dry), 0);
 	CHECK_EQ_I64(alerts_of("line_loss", s_loss), 1);
 	CHECK_EQ_I64(alerts_of("line_loss", s_ok), 0);
-	/* the leak is critical: a console notification */
+	/* the leak is critical: a console notification and the staff openid's message */
 	CHECK_EQ_I64(one(&q_notif, 0, alert_id("water_leak", w_leak)), 1);
+	CHECK_EQ_I64(one(&q_notif_wx, 0, alert_id("water_leak", w_leak)), 1);
 	CHECK_EQ_I64(one(&q_notif, 0, alert_id("usage_spike", m_spike)), 0);
 	/* a re-run raises nothing twice */
 	CHECK_EQ_I64(daily("2026-07-01", out, sizeof(out)), 0);
@@ -703,8 +806,8 @@ int main(void)
 	snprintf(body, sizeof(body),
 		 "{\"username\":\"dunreader%s\",\"password\":\"Reader@2026x\",\"role\":\"reader\"}", uniq);
 	CHECK_EQ_I64(client_req(&staff, "POST", A "/staff", body, NULL), 201);
-	snprintf(name, sizeof(name), "dunreader%s", uniq);
-	CHECK_EQ_I64(client_login(&reader, name, "Reader@2026x"), 200);
+	snprintf(reader_name, sizeof(reader_name), "dunreader%s", uniq);
+	CHECK_EQ_I64(client_login(&reader, reader_name, "Reader@2026x"), 200);
 	snprintf(code, sizeof(code), "DN%s", uniq);
 	snprintf(name, sizeof(name), "催缴测试小区%s", uniq);
 	CHECK_EQ_I64(db_run(db, &q_comm, NULL, code, name), XQ_OK);
@@ -714,6 +817,8 @@ int main(void)
 
 	RUN(latefee_idempotent_and_catch_up);
 	RUN(dunning_steps_once_and_stop_on_payment);
+	RUN(claim_is_exclusive);
+	RUN(refused_reminder_recorded_once);
 	RUN(waiver);
 	RUN(detectors);
 	RUN(alert_lifecycle);
