@@ -7,6 +7,7 @@
  * `xqctl daily` (lib/dunning.c).
  */
 #include "alerts.h"
+#include "audit.h"
 #include "billing.h"
 #include "crud.h"
 #include "dunning.h"
@@ -397,4 +398,193 @@ int api_house_forecast(struct req *rq)
 	if (req_param_id(rq, "id", &house_id))
 		return resp_fail_msg(rq, XQ_ENOTFOUND, "房屋不存在或未绑定", NULL);
 	return forecast_reply(rq, house_id, 0);
+}
+
+/* ---- a bill's late fees and reminders ------------------------------------ */
+
+DB_QUERY(q_bd_bill) = {
+	"bill_dunning_bill",
+	"SELECT id, status, amount_fen, paid_fen, late_fee_fen, late_fee_through, due_date,"
+	" late_fee_waived_at, late_fee_waived_fen, late_fee_waive_reason FROM bill WHERE id = ?",
+	"l", "lslllsssls",
+};
+DB_QUERY(q_bd_entries) = {
+	"bill_dunning_entries",
+	"SELECT id, kind, day, amount_fen, cum_fen, idem_key, staff_id, note, created_at"
+	" FROM late_fee_entry WHERE bill_id = ? ORDER BY id",
+	"l", "lsslllsss",
+};
+DB_QUERY(q_bd_events) = {
+	"bill_dunning_events",
+	"SELECT id, step, channel, recipient, status, scheduled_for, sent_at, error, created_at"
+	" FROM dunning_event WHERE bill_id = ? ORDER BY id",
+	"l", "llsssssss",
+};
+
+int admin_bill_dunning(struct req *rq)
+{
+	struct db_res r;
+	int64_t id;
+	cJSON *o;
+	int rc;
+
+	if (req_param_id(rq, "id", &id))
+		return resp_fail_msg(rq, XQ_ENOTFOUND, "账单不存在", NULL);
+	rc = crud_load_row(rq->db, &q_bd_bill, id, &o);
+	if (rc == XQ_ENOTFOUND)
+		return resp_fail_msg(rq, rc, "账单不存在", NULL);
+	if (rc)
+		return resp_fail(rq, rc);
+	if ((rc = db_run(rq->db, &q_bd_entries, &r, id))) {
+		cJSON_Delete(o);
+		return resp_fail(rq, rc);
+	}
+	cJSON_AddItemToObject(o, "late_fee_entries", db_rows_json(&r));
+	db_res_release(&r);
+	if ((rc = db_run(rq->db, &q_bd_events, &r, id))) {
+		cJSON_Delete(o);
+		return resp_fail(rq, rc);
+	}
+	cJSON_AddItemToObject(o, "dunning_events", db_rows_json(&r));
+	db_res_release(&r);
+	return resp_json(rq, 200, o);
+}
+
+/* ---- alert thresholds per community ----------------------------------------- */
+
+DB_QUERY(q_ar_list) = {
+	"alert_rule_list",
+	"SELECT id, community_id, kind, level, params, enabled, updated_at FROM alert_rule"
+	" WHERE community_id IS NULL OR ? IS NULL OR community_id = ? ORDER BY kind, community_id",
+	"LL", "llssjbs",
+};
+DB_QUERY(q_ar_find) = {
+	"alert_rule_find",
+	"SELECT id, community_id, kind, level, params, enabled, updated_at FROM alert_rule"
+	" WHERE community_id <=> ? AND kind = ? ORDER BY id LIMIT 1 FOR UPDATE",
+	"Ls", "llssjbs",
+};
+DB_QUERY(q_ar_get) = {
+	"alert_rule_get",
+	"SELECT id, community_id, kind, level, params, enabled, updated_at FROM alert_rule WHERE id = ?",
+	"l", "llssjbs",
+};
+DB_QUERY(q_ar_insert) = {
+	"alert_rule_insert",
+	"INSERT INTO alert_rule (community_id, kind, level, params, enabled) VALUES (?, ?, ?, ?, ?)",
+	"Lsssi", NULL,
+};
+DB_QUERY(q_ar_update) = {
+	"alert_rule_update",
+	"UPDATE alert_rule SET level = ?, params = ?, enabled = ? WHERE id = ?", "ssil", NULL,
+};
+
+int admin_alert_rule_list(struct req *rq)
+{
+	struct db_res r;
+	int64_t cid_v;
+	const int64_t *cid;
+	cJSON *o;
+	int rc;
+
+	if (api_opt_id(rq, "community_id", &cid_v, &cid))
+		return rq->status;
+	if ((rc = db_run(rq->db, &q_ar_list, &r, cid, cid)))
+		return resp_fail(rq, rc);
+	o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "items", db_rows_json(&r));
+	db_res_release(&r);
+	return resp_json(rq, 200, o);
+}
+
+struct rule_in {
+	struct jval community_id, kind, level, params, enabled;
+};
+
+static const char *const rule_kinds[] = { "usage_spike", "zero_use", "usage_while_vacant",
+					  "water_leak", "line_loss", NULL };
+
+#define RU(f) offsetof(struct rule_in, f)
+static const struct json_field rule_fields[] = {
+	{ "community_id", J_INT64, J_NULLABLE, RU(community_id), 1, INT64_MAX, NULL, "小区" },
+	{ "kind", J_ENUM, J_REQUIRED, RU(kind), 0, 0, rule_kinds, "告警类型" },
+	{ "level", J_ENUM, J_REQUIRED, RU(level), 0, 0, levels, "告警级别" },
+	{ "params", J_RAW_OBJECT, J_REQUIRED, RU(params), 0, 16, NULL, "阈值参数" },
+	{ "enabled", J_BOOL, J_REQUIRED, RU(enabled), 0, 1, NULL, "是否启用" },
+};
+
+struct rule_op {
+	struct req *rq;
+	struct rule_in *in;
+	const int64_t *cid;
+	char *params;
+	int64_t id;
+	cJSON *after;
+};
+
+static int rule_tx(struct db *db, void *arg)
+{
+	struct rule_op *op = arg;
+	struct audit_actor who = { op->rq->who.staff_id, op->rq->who.username, op->rq->remote_addr,
+				   op->rq->rid };
+	struct db_res r;
+	cJSON *before = NULL;
+	int rc;
+
+	cJSON_Delete(op->after);
+	op->after = NULL;
+	if ((rc = db_run(db, &q_ar_find, &r, op->cid, op->in->kind.s)))
+		return rc;
+	if (r.nrows) {
+		before = db_row_json(&r, 0);
+		op->id = db_i64(&r, 0, 0);
+	}
+	db_res_release(&r);
+	if (before)
+		rc = db_run(db, &q_ar_update, NULL, op->in->level.s, op->params, (int)op->in->enabled.i,
+			    op->id);
+	else if ((rc = db_run(db, &q_ar_insert, NULL, op->cid, op->in->kind.s, op->in->level.s,
+			      op->params, (int)op->in->enabled.i)) == XQ_OK)
+		op->id = db_insert_id(db);
+	if (rc == XQ_OK)
+		rc = crud_load_row(db, &q_ar_get, op->id, &op->after);
+	if (rc == XQ_OK)
+		rc = audit_write(db, &who, before ? "update" : "create", "alert_rule", op->id, before,
+				 op->after);
+	cJSON_Delete(before);
+	return rc;
+}
+
+/* PUT /alert-rules: the community's rule for a kind (or the default, community_id null), upserted. */
+int admin_alert_rule_put(struct req *rq)
+{
+	struct rule_in in;
+	struct rule_op op = { .rq = rq, .in = &in };
+	int64_t cid;
+	const cJSON *it;
+	int rc;
+
+	if (api_decode(rq, rule_fields, XQ_ARRAY_LEN(rule_fields), &in))
+		return rq->status;
+	/* thresholds are whole numbers (see docs/dunning.md for the keys of each kind) */
+	cJSON_ArrayForEach(it, in.params.raw)
+	{
+		if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 1e12 ||
+		    it->valuedouble != (double)(int64_t)it->valuedouble)
+			return resp_fail_msg(rq, XQ_EINVAL, "阈值参数必须是非负整数", "params");
+	}
+	if (in.community_id.set && !in.community_id.null) {
+		cid = in.community_id.i;
+		op.cid = &cid;
+	}
+	op.params = cJSON_PrintUnformatted(in.params.raw);
+	rc = db_tx(rq->db, rule_tx, &op);
+	free(op.params);
+	if (rc) {
+		cJSON_Delete(op.after);
+		if (rc == XQ_EINVAL)
+			return resp_fail_msg(rq, rc, "小区不存在", "community_id");
+		return resp_fail(rq, rc);
+	}
+	return resp_json(rq, 200, op.after);
 }

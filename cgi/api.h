@@ -124,6 +124,9 @@ int admin_alert_summary(struct req *rq);
 int admin_alert_ack(struct req *rq);
 int admin_alert_close(struct req *rq);
 int admin_forecast(struct req *rq);
+int admin_bill_dunning(struct req *rq);
+int admin_alert_rule_list(struct req *rq);
+int admin_alert_rule_put(struct req *rq);
 int api_house_forecast(struct req *rq);
 int forecast_reply(struct req *rq, int64_t house_id, int64_t community_id);
 

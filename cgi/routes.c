@@ -89,6 +89,9 @@ struct route xq_routes[] = {
 	{ "POST",   A "/alerts/{id}/ack",                 admin_alert_ack,               "alert.handle",   R_JSON },
 	{ "POST",   A "/alerts/{id}/close",               admin_alert_close,             "alert.handle",   R_JSON },
 	{ "GET",    A "/forecast",                        admin_forecast,                "report.read",    0 },
+	{ "GET",    A "/bills/{id}/dunning",              admin_bill_dunning,            "estate.read",    0 },
+	{ "GET",    A "/alert-rules",                     admin_alert_rule_list,         "alert.handle",   0 },
+	{ "PUT",    A "/alert-rules",                     admin_alert_rule_put,          "alert.handle",   R_JSON },
 	{ "GET",    "/api/v1/houses/{id}/forecast",       api_house_forecast,            PERM_RESIDENT,    R_OWN_HOUSE },
 };
 

@@ -83,6 +83,9 @@ DB_QUERY(q_staff_wx) = {
 DB_QUERY(q_notif_wx) = {
 	"t_dun_notif_wx", "SELECT COALESCE(MAX(wx_sent), -1) FROM staff_notification WHERE alert_id = ?", "l", "l",
 };
+DB_QUERY(q_rule_id) = {
+	"t_dun_rule_id", "SELECT id FROM alert_rule WHERE community_id = ? AND kind = 'usage_spike'", "l", "l",
+};
 DB_QUERY(q_bill) = {
 	"t_dun_bill",
 	"INSERT INTO bill (house_id, period, utility, status, amount_fen, issued_at, due_date)"
@@ -734,6 +737,56 @@ TEST(alert_lifecycle)
 	}
 }
 
+TEST(alert_rules_per_community)
+{
+	char body[512], out[4096], path[160];
+	struct db_res r;
+
+	/* this community flags spikes above 110 % of the meter's mean, at level info */
+	snprintf(body, sizeof(body),
+		 "{\"community_id\":%lld,\"kind\":\"usage_spike\",\"level\":\"info\","
+		 "\"params\":{\"factor_pct\":110,\"min_history_days\":7,\"min_wh\":2000,\"min_l\":200},"
+		 "\"enabled\":true}", (long long)comm);
+	CHECK_EQ_I64(client_req(&reader, "PUT", A "/alert-rules", body, NULL), 403);
+	CHECK_EQ_I64(client_req(&staff, "PUT", A "/alert-rules",
+				"{\"kind\":\"usage_spike\",\"level\":\"info\",\"params\":{\"factor_pct\":\"x\"},"
+				"\"enabled\":true}", NULL), 400);
+	CHECK_EQ_I64(client_req(&staff, "PUT", A "/alert-rules", body, NULL), 200);
+	CHECK_EQ_I64(jnum(&staff, "community_id"), comm);
+	CHECK_EQ_I64(jnum(&staff, "params.factor_pct"), 110);
+	CHECK_EQ_I64(client_req(&staff, "PUT", A "/alert-rules", body, NULL), 200); /* an update, not a second row */
+	snprintf(path, sizeof(path), A "/alert-rules?community_id=%lld", (long long)comm);
+	CHECK_EQ_I64(client_req(&staff, "GET", path, NULL, NULL), 200);
+	CHECK_EQ_I64(cJSON_GetArraySize(jget(&staff, "items")), 6); /* 5 defaults + this one */
+	CHECK_EQ_I64(alerts_of("usage_spike", m_normal), 0);
+	CHECK_EQ_I64(daily("2026-07-01", out, sizeof(out)), 0);
+	CHECK_EQ_I64(alerts_of("usage_spike", m_normal), 1);
+	/* the closed spike alert of the same day is not raised again */
+	CHECK_EQ_I64(alerts_of("usage_spike", m_spike), 1);
+	snprintf(path, sizeof(path), A "/alerts?kind=usage_spike&level=info&community_id=%lld", (long long)comm);
+	CHECK_EQ_I64(client_req(&staff, "GET", path, NULL, NULL), 200);
+	CHECK_EQ_I64(jnum(&staff, "total"), 1);
+	CHECK_EQ_I64(db_run(db, &q_audit, &r, "alert_rule", one(&q_rule_id, 0, comm), "update"), XQ_OK);
+	CHECK_EQ_I64(db_i64(&r, 0, 0), 1);
+	db_res_release(&r);
+}
+
+TEST(bill_dunning_view)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), A "/bills/%lld/dunning", (long long)bill_c);
+	CHECK_EQ_I64(client_req(&staff, "GET", path, NULL, NULL), 200);
+	CHECK_EQ_I64(jnum(&staff, "late_fee_fen"), 70);
+	CHECK_EQ_I64(cJSON_GetArraySize(jget(&staff, "late_fee_entries")), 7);
+	CHECK_STR(jstr(&staff, "late_fee_entries.6.day"), "2026-06-27");
+	CHECK_EQ_I64(jnum(&staff, "late_fee_entries.6.cum_fen"), 70);
+	CHECK_STR(jstr(&staff, "dunning_events.0.channel"), "wx_subscribe");
+	CHECK_STR(jstr(&staff, "dunning_events.0.status"), "sent");
+	CHECK_EQ_I64(cJSON_GetArraySize(jget(&staff, "dunning_events")), 3); /* step 1 wx, step 2 wx + sms */
+	CHECK_EQ_I64(client_req(&ra, "GET", path, NULL, NULL), 401);
+}
+
 /* ---- forecast ---------------------------------------------------------------- */
 
 TEST(forecast_routes)
@@ -822,6 +875,8 @@ int main(void)
 	RUN(waiver);
 	RUN(detectors);
 	RUN(alert_lifecycle);
+	RUN(alert_rules_per_community);
+	RUN(bill_dunning_view);
 	RUN(forecast_routes);
 
 	client_release(&staff);
