@@ -5,6 +5,7 @@
  * summary.
  */
 #include "daily.h"
+#include "billing.h"
 #include "config.h"
 #include "db.h"
 #include "dunning.h"
@@ -129,6 +130,88 @@ DB_QUERY(q_fc_community) = {
 	"", "lssl",
 };
 
+/*
+ * Without rollups (the demo loader writes readings only): the last good
+ * register of each household meter per Beijing month, so a month's use is
+ * the difference to the month before. A one-off offline scan, not a report.
+ */
+DB_QUERY(q_fc_readings) = {
+	"fc_backtest_readings",
+	"SELECT m.community_id, m.utility, r.meter_id,"
+	" DATE_FORMAT(r.read_at + INTERVAL 8 HOUR, '%Y-%m') AS mon, MAX(r.value) * m.multiplier"
+	" FROM meter_reading r JOIN meter m ON m.id = r.meter_id AND m.kind = 'household'"
+	" WHERE r.status IN ('ok', 'corrected')"
+	" GROUP BY m.community_id, m.utility, r.meter_id, mon, m.multiplier"
+	" ORDER BY m.community_id, m.utility, mon, r.meter_id",
+	"", "lslsl",
+};
+
+#define FC_MONTHS 240
+
+struct fc_series {
+	int64_t community_id;
+	char utility[12];
+	int first;             /* month index of y[0] */
+	int64_t y[FC_MONTHS];
+	size_t n;
+};
+
+static int mon_index(const char *s)
+{
+	int y, m;
+	return s && sscanf(s, "%4d-%2d", &y, &m) == 2 ? y * 12 + m - 1 : -1;
+}
+
+/* Sums per (community, utility, month) the month-over-month register deltas. */
+static void series_from_readings(const struct db_res *r, struct fc_series *out, size_t cap,
+				 size_t *nout)
+{
+	size_t ns = 0;
+	int y0, m0, d0, cur;
+
+	billing_civil(daily_today(), &y0, &m0, &d0);
+	cur = y0 * 12 + m0 - 1;
+
+	for (size_t i = 0; i < r->nrows; i++) {
+		int64_t cid = db_i64(r, i, 0), meter = db_i64(r, i, 2), v = db_i64(r, i, 4);
+		const char *u = db_str(r, i, 1);
+		int mi = mon_index(db_str(r, i, 3));
+		struct fc_series *s = NULL;
+		int64_t prev = -1;
+
+		/* the same meter's previous month, if it is the month before */
+		for (size_t j = i; j-- > 0;) {
+			if (db_i64(r, j, 2) == meter && db_i64(r, j, 0) == cid) {
+				if (mon_index(db_str(r, j, 3)) == mi - 1)
+					prev = db_i64(r, j, 4);
+				break;
+			}
+			if (mon_index(db_str(r, j, 3)) < mi - 1)
+				break;
+		}
+		if (prev < 0 || v < prev || mi < 0 || mi >= cur)
+			continue; /* first month of a meter, a rollover, or this incomplete month */
+		for (size_t k = 0; k < ns; k++)
+			if (out[k].community_id == cid && !strcmp(out[k].utility, u))
+				s = &out[k];
+		if (!s) {
+			if (ns == cap)
+				continue;
+			s = &out[ns++];
+			memset(s, 0, sizeof(*s));
+			s->community_id = cid;
+			xq_snprintf(s->utility, sizeof(s->utility), "%s", u);
+			s->first = mi;
+		}
+		if (mi - s->first < 0 || mi - s->first >= FC_MONTHS)
+			continue;
+		s->y[mi - s->first] += v - prev;
+		if ((size_t)(mi - s->first) + 1 > s->n)
+			s->n = (size_t)(mi - s->first) + 1;
+	}
+	*nout = ns;
+}
+
 static void print_bt(const char *what, const int64_t *y, size_t n)
 {
 	struct forecast f;
@@ -173,8 +256,32 @@ int cmd_forecast_run(const struct config *cfg, int argc, char **argv)
 		db_close(db);
 		return 1;
 	}
-	if (r.nrows == 0)
-		printf("demo data: no monthly rollups (meter_usage_monthly is empty)\n");
+	if (r.nrows == 0) {
+		struct fc_series *ss = xq_calloc(8, sizeof(*ss));
+		struct db_res rr;
+		size_t ns = 0;
+
+		printf("demo data: no monthly rollups; monthly use from the readings' month-end registers\n");
+		if (db_run(db, &q_fc_readings, &rr)) {
+			fprintf(stderr, "xqctl forecast: %s\n", db_errmsg(db));
+			free(ss);
+			db_res_release(&r);
+			db_close(db);
+			return 1;
+		}
+		series_from_readings(&rr, ss, 8, &ns);
+		db_res_release(&rr);
+		for (size_t k = 0; k < ns; k++) {
+			char what[80], a[8], b[8];
+			xq_snprintf(a, sizeof(a), "%04d-%02d", ss[k].first / 12, ss[k].first % 12 + 1);
+			xq_snprintf(b, sizeof(b), "%04d-%02d", (ss[k].first + (int)ss[k].n - 1) / 12,
+				    (ss[k].first + (int)ss[k].n - 1) % 12 + 1);
+			xq_snprintf(what, sizeof(what), "community %" PRId64 " %s (%s .. %s)",
+				    ss[k].community_id, ss[k].utility, a, b);
+			print_bt(what, ss[k].y, ss[k].n);
+		}
+		free(ss);
+	}
 	for (size_t i = 0; i < r.nrows;) {
 		size_t j = i, n = 0;
 		char what[80];
