@@ -588,3 +588,184 @@ int admin_alert_rule_put(struct req *rq)
 	}
 	return resp_json(rq, 200, op.after);
 }
+
+/* ---- the dunning policy of a community -------------------------------------- */
+
+DB_QUERY(q_ds_list) = {
+	"dunning_steps_list",
+	"SELECT step, days_after_due, channel, template, enabled FROM dunning_step"
+	" WHERE community_id <=> ? ORDER BY step, channel",
+	"L", "llssb",
+};
+DB_QUERY(q_ds_community) = {
+	"dunning_steps_community", "SELECT id FROM community WHERE id = ? FOR UPDATE", "l", "l",
+};
+DB_QUERY(q_ds_delete) = {
+	"dunning_steps_delete", "DELETE FROM dunning_step WHERE community_id = ?", "l", NULL,
+};
+DB_QUERY(q_ds_insert) = {
+	"dunning_steps_insert",
+	"INSERT INTO dunning_step (community_id, step, days_after_due, channel, template, enabled)"
+	" VALUES (?, ?, ?, ?, ?, ?)",
+	"lllssi", NULL,
+};
+
+/* The policy in force for a community: its own steps, else the default ones. */
+static int policy_json(struct db *db, int64_t community_id, cJSON **out)
+{
+	struct db_res r;
+	int own = 1, rc;
+
+	if ((rc = db_run(db, &q_ds_list, &r, &community_id)))
+		return rc;
+	if (r.nrows == 0) {
+		db_res_release(&r);
+		own = 0;
+		if ((rc = db_run(db, &q_ds_list, &r, (const int64_t *)NULL)))
+			return rc;
+	}
+	*out = cJSON_CreateObject();
+	cJSON_AddNumberToObject(*out, "community_id", (double)community_id);
+	cJSON_AddStringToObject(*out, "source", own ? "community" : "default");
+	cJSON_AddItemToObject(*out, "steps", db_rows_json(&r));
+	db_res_release(&r);
+	return XQ_OK;
+}
+
+int admin_dunning_policy_get(struct req *rq)
+{
+	int64_t id;
+	cJSON *o;
+	int rc;
+
+	if (req_param_id(rq, "id", &id))
+		return resp_fail_msg(rq, XQ_ENOTFOUND, "小区不存在", NULL);
+	if ((rc = policy_json(rq->db, id, &o)))
+		return resp_fail(rq, rc);
+	return resp_json(rq, 200, o);
+}
+
+struct policy_in {
+	struct jval steps;
+};
+
+static const struct json_field policy_fields[] = {
+	{ "steps", J_RAW_ARRAY, J_REQUIRED, offsetof(struct policy_in, steps), 0, 20, NULL, "催缴步骤" },
+};
+
+struct step_in {
+	int64_t step, days;
+	const char *channel, *tmpl;
+	int enabled;
+};
+
+struct policy_op {
+	struct req *rq;
+	int64_t community_id;
+	struct step_in s[20];
+	size_t n;
+	cJSON *after;
+};
+
+static int policy_tx(struct db *db, void *arg)
+{
+	struct policy_op *op = arg;
+	struct audit_actor who = { op->rq->who.staff_id, op->rq->who.username, op->rq->remote_addr,
+				   op->rq->rid };
+	struct db_res r;
+	cJSON *before = NULL;
+	int rc;
+
+	cJSON_Delete(op->after);
+	op->after = NULL;
+	if ((rc = db_run(db, &q_ds_community, &r, op->community_id)))
+		return rc;
+	rc = r.nrows ? XQ_OK : XQ_ENOTFOUND;
+	db_res_release(&r);
+	if (rc || (rc = policy_json(db, op->community_id, &before)))
+		return rc;
+	if ((rc = db_run(db, &q_ds_delete, NULL, op->community_id)))
+		goto out;
+	for (size_t i = 0; i < op->n && rc == XQ_OK; i++)
+		rc = db_run(db, &q_ds_insert, NULL, op->community_id, op->s[i].step, op->s[i].days,
+			    op->s[i].channel, op->s[i].tmpl, op->s[i].enabled);
+	if (rc == XQ_OK)
+		rc = policy_json(db, op->community_id, &op->after);
+	if (rc == XQ_OK)
+		rc = audit_write(db, &who, "update", "dunning_policy", op->community_id, before, op->after);
+out:
+	cJSON_Delete(before);
+	return rc;
+}
+
+static int64_t step_int(const cJSON *o, const char *k, int64_t def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!v)
+		return def;
+	return cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble
+		       ? (int64_t)v->valuedouble : -1;
+}
+
+/*
+ * PUT /communities/{id}/dunning-policy {"steps": [{step, days_after_due,
+ * channel, template?, enabled?}]}: replaces the community's own policy;
+ * an empty list goes back to the default policy.
+ */
+int admin_dunning_policy_put(struct req *rq)
+{
+	static const char *const channels[] = { "wx_subscribe", "sms", "staff_task", NULL };
+	static const char *const tmpls[] = { "reminder", "arrears", NULL };
+	struct policy_in in;
+	struct policy_op op = { .rq = rq };
+	const cJSON *it;
+	int rc;
+
+	if (req_param_id(rq, "id", &op.community_id))
+		return resp_fail_msg(rq, XQ_ENOTFOUND, "小区不存在", NULL);
+	if (api_decode(rq, policy_fields, XQ_ARRAY_LEN(policy_fields), &in))
+		return rq->status;
+	cJSON_ArrayForEach(it, in.steps.raw)
+	{
+		struct step_in *s = &op.s[op.n];
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "channel");
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "template");
+		int okc = 0, okt = 0;
+
+		if (!cJSON_IsObject(it) || op.n >= XQ_ARRAY_LEN(op.s))
+			return resp_fail_msg(rq, XQ_EINVAL, "催缴步骤格式不正确", "steps");
+		s->step = step_int(it, "step", -1);
+		s->days = step_int(it, "days_after_due", -1);
+		s->enabled = (int)step_int(it, "enabled", 1);
+		s->channel = cJSON_IsString(c) ? c->valuestring : "";
+		s->tmpl = cJSON_IsString(t) ? t->valuestring : t ? "" : "reminder";
+		for (size_t k = 0; channels[k]; k++)
+			okc |= !strcmp(s->channel, channels[k]);
+		for (size_t k = 0; tmpls[k]; k++)
+			okt |= !strcmp(s->tmpl, tmpls[k]);
+		if (s->step < 1 || s->step > 20 || s->days < 1 || s->days > 3650 || !okc || !okt ||
+		    (s->enabled != 0 && s->enabled != 1))
+			return resp_fail_msg(rq, XQ_EINVAL,
+					     "每个步骤须有 step（1-20）、days_after_due（1-3650）、"
+					     "channel（wx_subscribe/sms/staff_task）",
+					     "steps");
+		/* a later step never comes earlier: escalation order is day order */
+		for (size_t k = 0; k < op.n; k++) {
+			const struct step_in *o = &op.s[k];
+			int bad = o->step == s->step ? o->days != s->days
+						     : o->days == s->days || (o->step < s->step) != (o->days < s->days);
+			if (bad)
+				return resp_fail_msg(rq, XQ_EINVAL, "步骤编号须随逾期天数递增，同一步骤天数相同",
+						     "steps");
+		}
+		op.n++;
+	}
+	rc = db_tx(rq->db, policy_tx, &op);
+	if (rc == XQ_ECONFLICT)
+		return resp_fail_msg(rq, rc, "同一步骤的同一渠道只能出现一次", "steps");
+	if (rc == XQ_ENOTFOUND)
+		return resp_fail_msg(rq, rc, "小区不存在", NULL);
+	if (rc)
+		return resp_fail(rq, rc);
+	return resp_json(rq, 200, op.after);
+}

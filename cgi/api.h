@@ -127,6 +127,8 @@ int admin_forecast(struct req *rq);
 int admin_bill_dunning(struct req *rq);
 int admin_alert_rule_list(struct req *rq);
 int admin_alert_rule_put(struct req *rq);
+int admin_dunning_policy_get(struct req *rq);
+int admin_dunning_policy_put(struct req *rq);
 int api_house_forecast(struct req *rq);
 int forecast_reply(struct req *rq, int64_t house_id, int64_t community_id);
 

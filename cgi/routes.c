@@ -92,6 +92,8 @@ struct route xq_routes[] = {
 	{ "GET",    A "/bills/{id}/dunning",              admin_bill_dunning,            "estate.read",    0 },
 	{ "GET",    A "/alert-rules",                     admin_alert_rule_list,         "alert.handle",   0 },
 	{ "PUT",    A "/alert-rules",                     admin_alert_rule_put,          "alert.handle",   R_JSON },
+	{ "GET",    A "/communities/{id}/dunning-policy", admin_dunning_policy_get,      "estate.read",    0 },
+	{ "PUT",    A "/communities/{id}/dunning-policy", admin_dunning_policy_put,      "billing.run",    R_JSON },
 	{ "GET",    "/api/v1/houses/{id}/forecast",       api_house_forecast,            PERM_RESIDENT,    R_OWN_HOUSE },
 };
 

@@ -180,7 +180,7 @@ static void notify_staff(struct ctx *c, int64_t community_id, int64_t alert_id, 
 }
 
 /* Raises one alert unless one is open for the subject or the key exists. */
-static int raise(struct ctx *c, const struct rule *r, int idx, int64_t community_id,
+static int alert_raise(struct ctx *c, const struct rule *r, int idx, int64_t community_id,
 		 int64_t meter_id, int64_t house_id, const char *msg, cJSON *detail)
 {
 	struct db_res open;
@@ -254,7 +254,7 @@ static int spike(struct ctx *c)
 		cJSON_AddNumberToObject(d, "mean", (double)(sum / n));
 		cJSON_AddNumberToObject(d, "history_days", (double)n);
 		cJSON_AddNumberToObject(d, "factor_pct", (double)factor);
-		rc = raise(c, r, 0, cid, mid, hid, msg, d);
+		rc = alert_raise(c, r, 0, cid, mid, hid, msg, d);
 	}
 	db_res_release(&res);
 	return rc;
@@ -297,7 +297,7 @@ static int zero(struct ctx *c, int32_t yday)
 			d = cJSON_CreateObject();
 			cJSON_AddNumberToObject(d, "days", (double)days);
 			cJSON_AddStringToObject(d, "utility", db_str(&res, i, 3));
-			rc = raise(c, r, 1, cid, mid, hid, msg, d);
+			rc = alert_raise(c, r, 1, cid, mid, hid, msg, d);
 		}
 		db_res_release(&res);
 	}
@@ -325,7 +325,7 @@ static int vacant(struct ctx *c)
 			    c->ydate, use, unit(u));
 		d = cJSON_CreateObject();
 		cJSON_AddNumberToObject(d, "usage", (double)use);
-		rc = raise(c, r, 2, cid, mid, hid, msg, d);
+		rc = alert_raise(c, r, 2, cid, mid, hid, msg, d);
 	}
 	db_res_release(&res);
 	return rc;
@@ -359,7 +359,7 @@ static int leak(struct ctx *c, int32_t yday)
 		d = cJSON_CreateObject();
 		cJSON_AddNumberToObject(d, "night_l", (double)flow);
 		cJSON_AddNumberToObject(d, "intervals", (double)steps);
-		rc = raise(c, r, 3, cid, mid, hid, msg, d);
+		rc = alert_raise(c, r, 3, cid, mid, hid, msg, d);
 	}
 	db_res_release(&res);
 	return rc;
@@ -396,7 +396,7 @@ static int loss(struct ctx *c)
 		cJSON_AddNumberToObject(d, "sub_sum", (double)sum);
 		cJSON_AddNumberToObject(d, "sub_meters", (double)subs);
 		cJSON_AddNumberToObject(d, "loss_pct_x100", (double)pct_x100);
-		rc = raise(c, r, 4, cid, mid, 0, msg, d);
+		rc = alert_raise(c, r, 4, cid, mid, 0, msg, d);
 	}
 	db_res_release(&res);
 	return rc;

@@ -787,6 +787,63 @@ TEST(bill_dunning_view)
 	CHECK_EQ_I64(client_req(&ra, "GET", path, NULL, NULL), 401);
 }
 
+TEST(policy_per_community)
+{
+	char code[40], name[64], path[128], out[4096], mobile[20];
+	int64_t c2, b2, h, bill, res;
+
+	snprintf(code, sizeof(code), "DP%s", uniq);
+	snprintf(name, sizeof(name), "策略测试小区%s", uniq);
+	CHECK_EQ_I64(db_run(db, &q_comm, NULL, code, name), XQ_OK);
+	c2 = db_insert_id(db);
+	CHECK_EQ_I64(db_run(db, &q_bldg, NULL, c2), XQ_OK);
+	b2 = db_insert_id(db);
+	CHECK_EQ_I64(db_run(db, &q_house, NULL, b2, "P01", "occupied"), XQ_OK);
+	h = db_insert_id(db);
+	snprintf(mobile, sizeof(mobile), "137%08u", (unsigned)(getpid() % 100000000));
+	CHECK_EQ_I64(db_run(db, &q_resident, NULL, c2, code, mobile), XQ_OK);
+	res = db_insert_id(db);
+	CHECK_EQ_I64(db_run(db, &q_hr, NULL, h, res), XQ_OK);
+	bill = new_bill(h, 8000);
+
+	snprintf(path, sizeof(path), A "/communities/%lld/dunning-policy", (long long)c2);
+	CHECK_EQ_I64(client_req(&staff, "GET", path, NULL, NULL), 200);
+	CHECK_STR(jstr(&staff, "source"), "default");
+	CHECK_EQ_I64(cJSON_GetArraySize(jget(&staff, "steps")), 4);
+	CHECK_EQ_I64(client_req(&reader, "PUT", path, "{\"steps\":[]}", NULL), 403);
+	CHECK_EQ_I64(client_req(&staff, "PUT", path,
+				"{\"steps\":[{\"step\":1,\"days_after_due\":3,\"channel\":\"fax\"}]}", NULL), 400);
+	CHECK_EQ_I64(client_req(&staff, "PUT", path,
+				"{\"steps\":[{\"step\":1,\"days_after_due\":9,\"channel\":\"sms\"},"
+				"{\"step\":2,\"days_after_due\":3,\"channel\":\"sms\"}]}", NULL), 400);
+	/* this community: one SMS on day 3, nothing else */
+	CHECK_EQ_I64(client_req(&staff, "PUT", path,
+				"{\"steps\":[{\"step\":1,\"days_after_due\":3,\"channel\":\"sms\","
+				"\"template\":\"arrears\"}]}", NULL), 200);
+	CHECK_STR(jstr(&staff, "source"), "community");
+	CHECK_EQ_I64(cJSON_GetArraySize(jget(&staff, "steps")), 1);
+	CHECK_EQ_I64(daily("2026-06-22", out, sizeof(out)), 0);
+	CHECK_EQ_I64(events(bill, 1, "wx_subscribe", 0), 0);
+	CHECK_EQ_I64(events(bill, 1, "sms", 0), 0);
+	CHECK_EQ_I64(daily("2026-06-23", out, sizeof(out)), 0);
+	CHECK_EQ_I64(events(bill, 1, "sms", 1), 1);
+	CHECK_EQ_I64(events(bill, 1, "wx_subscribe", 0), 0);
+	{
+		struct db_res r;
+		CHECK_EQ_I64(db_run(db, &q_sms, &r, mobile), XQ_OK);
+		CHECK_EQ_I64(db_i64(&r, 0, 0), 1);
+		db_res_release(&r);
+		CHECK_EQ_I64(db_run(db, &q_audit, &r, "dunning_policy", c2, "update"), XQ_OK);
+		CHECK_EQ_I64(db_i64(&r, 0, 0), 1);
+		db_res_release(&r);
+	}
+	/* an empty list: back to the default policy */
+	CHECK_EQ_I64(client_req(&staff, "PUT", path, "{\"steps\":[]}", NULL), 200);
+	CHECK_STR(jstr(&staff, "source"), "default");
+	snprintf(path, sizeof(path), A "/communities/%lld/dunning-policy", (long long)999999999);
+	CHECK_EQ_I64(client_req(&staff, "PUT", path, "{\"steps\":[]}", NULL), 404);
+}
+
 /* ---- forecast ---------------------------------------------------------------- */
 
 TEST(forecast_routes)
@@ -877,6 +934,7 @@ int main(void)
 	RUN(alert_lifecycle);
 	RUN(alert_rules_per_community);
 	RUN(bill_dunning_view);
+	RUN(policy_per_community);
 	RUN(forecast_routes);
 
 	client_release(&staff);
