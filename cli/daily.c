@@ -35,7 +35,7 @@ static struct db *open_db(const struct config *cfg)
 }
 
 struct prog {
-	int64_t last_us;
+	int64_t last_us, last_done;
 	char phase[16];
 };
 
@@ -44,10 +44,14 @@ static void daily_progress(void *arg, const char *phase, int64_t done, int64_t t
 {
 	struct prog *p = arg;
 	int64_t now = xq_mono_us();
+	int same = !strcmp(p->phase, phase);
 
-	if (strcmp(p->phase, phase) || done == total || now - p->last_us >= 5000000) {
+	if (same && done == p->last_done)
+		return; /* the library reports the start and the end; 0/0 once is enough */
+	if (!same || done == total || now - p->last_us >= 5000000) {
 		fprintf(stderr, "xqctl daily: %-8s %" PRId64 "/%" PRId64 "\n", phase, done, total);
 		p->last_us = now;
+		p->last_done = done;
 		xq_snprintf(p->phase, sizeof(p->phase), "%s", phase);
 	}
 }
@@ -60,7 +64,7 @@ int cmd_daily_run(const struct config *cfg, int argc, char **argv)
 	};
 	struct daily_opts o = { .cfg = cfg };
 	struct daily_summary s;
-	struct prog pg = { 0, "" };
+	struct prog pg = { 0, -1, "" };
 	char owner[128], host[64] = "", date[11], yuan[MONEY_STR_MAX];
 	struct db *db;
 	int64_t job_id = 0;

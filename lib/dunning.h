@@ -1,5 +1,5 @@
 /*
- * dunning.h - the daily job (`xqctl daily`): late fees posted to the ledger,
+ * dunning.h - the daily job (`xqctl daily`): late fees posted to the bills,
  * the dunning policy's reminders, and the alert detectors (alerts.h), for
  * one Asia/Shanghai calendar day. The rules are in docs/dunning.md.
  *
@@ -8,7 +8,8 @@
  *     a live claim of another owner makes daily_claim() return XQ_ECONFLICT;
  *   - late fees (RULE: LATEFEE-POST-01): for every overdue bill the job posts
  *     each overdue day not yet posted (bill.late_fee_through + 1 .. date) as
- *     one ledger entry 'late_fee' keyed latefee:<bill_id>:<YYYY-MM-DD>,
+ *     one late_fee_entry row keyed latefee:<bill_id>:<YYYY-MM-DD> (a charge
+ *     on the bill, not a wallet movement: no ledger_entry),
  *     amount = cumulative fee through that day (billing_late_fee_policy, so
  *     rounded once) minus what was posted before; so running twice, or after
  *     missed days, posts exactly the entries a run on every day would have;
@@ -37,7 +38,7 @@ struct daily_summary {
 	/* late fees */
 	int64_t bills_checked;    /* overdue bills looked at */
 	int64_t bills_accrued;    /* bills given at least one entry */
-	int64_t latefee_entries;  /* ledger entries posted */
+	int64_t latefee_entries;  /* late_fee_entry rows posted */
 	int64_t latefee_fen;      /* their total */
 	/* dunning */
 	int64_t reminders_sent;   /* wx + sms delivered */
