@@ -131,8 +131,9 @@ INSERT INTO alert_rule (community_id, kind, level, params) VALUES
 	(NULL, 'water_leak', 'critical', '{"min_readings": 3, "min_l": 5}'),
 	(NULL, 'line_loss', 'warning', '{"loss_pct_x100": 1000, "min_wh": 10000}');
 
-INSERT INTO permission (code, name_zh) VALUES ('latefee.waive', '减免违约金');
-INSERT INTO role_permission (role_code, perm_code) VALUES
+-- IGNORE: other areas may grant the same pairs in their own migrations
+INSERT IGNORE INTO permission (code, name_zh) VALUES ('latefee.waive', '减免违约金');
+INSERT IGNORE INTO role_permission (role_code, perm_code) VALUES
 	('admin', 'latefee.waive'),
 	('finance', 'latefee.waive'),
 	('finance', 'alert.handle');
