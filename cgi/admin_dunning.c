@@ -363,6 +363,9 @@ int forecast_reply(struct req *rq, int64_t house_id, int64_t community_id)
 	if (n && cur - last >= 1 && cur - last + 1 <= FORECAST_HORIZON_MAX &&
 	    forecast_series(y, n, (size_t)(cur - last + 1), fc, &f) == XQ_OK) {
 		cJSON_AddStringToObject(o, "method", forecast_method_name(f.method));
+		if (f.method == FORECAST_HW)
+			cJSON_AddStringToObject(o, "seasonality",
+						f.multiplicative ? "multiplicative" : "additive");
 		/* this month and the next */
 		for (int k = 0; k < 2; k++) {
 			cJSON *e = cJSON_CreateObject();

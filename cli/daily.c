@@ -225,8 +225,10 @@ static void print_bt(const char *what, const int64_t *y, size_t n)
 		printf("%-40s %3zu months: too short for a 12-month holdout\n", what, n);
 		return;
 	}
-	printf("%-40s %3zu months, %-14s MAPE %" PRId64 ".%02" PRId64 " %%\n", what, n,
-	       forecast_method_name(f.method), mape / 100, mape % 100);
+	printf("%-40s %3zu months, %-14s%s MAPE %" PRId64 ".%02" PRId64 " %%\n", what, n,
+	       forecast_method_name(f.method),
+	       f.method == FORECAST_HW ? (f.multiplicative ? " (mult.)" : " (add.)") : "", mape / 100,
+	       mape % 100);
 }
 
 int cmd_forecast_run(const struct config *cfg, int argc, char **argv)

@@ -33,10 +33,11 @@ static int64_t round_nonneg(double v)
 
 struct hw_state {
 	double level, trend, season[P];
+	int mult; /* multiplicative seasonality: y = (level + trend) x season */
 };
 
-/* The initial state at the end of the first year (see forecast.h). */
-static void hw_init(const int64_t *y, struct hw_state *st)
+/* The initial state at the end of the first year (see forecast.h). 0, or -1 if unusable. */
+static int hw_init(const int64_t *y, struct hw_state *st)
 {
 	double m1 = 0, m2 = 0, b;
 
@@ -48,28 +49,49 @@ static void hw_init(const int64_t *y, struct hw_state *st)
 	m2 /= P;
 	b = (m2 - m1) / P;
 	for (int i = 0; i < P; i++) {
-		double d0 = (double)y[i] - (m1 + b * (i - (P - 1) / 2.0));
-		double d1 = (double)y[P + i] - (m1 + b * (P + i - (P - 1) / 2.0));
-		st->season[i] = (d0 + d1) / 2;
+		double l0 = m1 + b * (i - (P - 1) / 2.0), l1 = m1 + b * (P + i - (P - 1) / 2.0);
+		if (st->mult) {
+			/* the ratio to the line: meaningless when the line is not above zero */
+			if (l0 <= 0 || l1 <= 0)
+				return -1;
+			st->season[i] = ((double)y[i] / l0 + (double)y[P + i] / l1) / 2;
+		} else {
+			st->season[i] = ((double)y[i] - l0 + (double)y[P + i] - l1) / 2;
+		}
 	}
 	st->level = m1 + b * ((P - 1) / 2.0);
 	st->trend = b;
+	return 0;
 }
 
-/* Runs the updates over y[P..n); returns the sum of squared one-step errors. */
+/*
+ * Runs the updates over y[P..n); returns the sum of squared one-step
+ * errors, or -1 when a multiplicative state stops making sense (a level or
+ * a season index at or below zero).
+ */
 static double hw_run(const int64_t *y, size_t n, double a, double b, double g, struct hw_state *st)
 {
 	double sse = 0;
 
-	hw_init(y, st);
+	if (hw_init(y, st))
+		return -1;
 	for (size_t t = P; t < n; t++) {
-		double s = st->season[t % P], pred = st->level + st->trend + s, l;
-		double e = (double)y[t] - pred;
+		double s = st->season[t % P], base = st->level + st->trend, l;
+		double pred = st->mult ? base * s : base + s, e = (double)y[t] - pred;
 
 		sse += e * e;
-		l = a * ((double)y[t] - s) + (1 - a) * (st->level + st->trend);
+		if (st->mult) {
+			if (s <= 0)
+				return -1;
+			l = a * ((double)y[t] / s) + (1 - a) * base;
+			if (l <= 0)
+				return -1;
+			st->season[t % P] = g * ((double)y[t] / l) + (1 - g) * s;
+		} else {
+			l = a * ((double)y[t] - s) + (1 - a) * base;
+			st->season[t % P] = g * ((double)y[t] - l) + (1 - g) * s;
+		}
 		st->trend = b * (l - st->level) + (1 - b) * st->trend;
-		st->season[t % P] = g * ((double)y[t] - l) + (1 - g) * s;
 		st->level = l;
 	}
 	return sse;
@@ -106,20 +128,27 @@ int forecast_series(const int64_t *y, size_t n, size_t horizon, int64_t *out,
 		struct hw_state st;
 
 		f.method = FORECAST_HW;
-		for (size_t i = 0; i < XQ_ARRAY_LEN(ab); i++)
-			for (size_t j = 0; j < XQ_ARRAY_LEN(bb); j++)
-				for (size_t k = 0; k < XQ_ARRAY_LEN(ab); k++) {
-					double sse = hw_run(y, n, ab[i], bb[j], ab[k], &st);
-					/* strictly better only: the first (smoothest) triple wins ties */
-					if (best < 0 || sse < best) {
-						best = sse;
-						f.alpha = ab[i], f.beta = bb[j], f.gamma = ab[k];
+		/* additive first: on a tie (an exact fit either way) it is kept */
+		for (int mult = 0; mult <= 1; mult++)
+			for (size_t i = 0; i < XQ_ARRAY_LEN(ab); i++)
+				for (size_t j = 0; j < XQ_ARRAY_LEN(bb); j++)
+					for (size_t k = 0; k < XQ_ARRAY_LEN(ab); k++) {
+						double sse;
+						st.mult = mult;
+						sse = hw_run(y, n, ab[i], bb[j], ab[k], &st);
+						/* strictly better only: the first (smoothest) triple wins ties */
+						if (sse >= 0 && (best < 0 || sse < best * (1 - 1e-9))) {
+							best = sse;
+							f.alpha = ab[i], f.beta = bb[j], f.gamma = ab[k];
+							f.multiplicative = mult;
+						}
 					}
-				}
+		st.mult = f.multiplicative;
 		hw_run(y, n, f.alpha, f.beta, f.gamma, &st);
-		for (size_t h = 1; h <= horizon; h++)
-			out[h - 1] = round_nonneg(st.level + (double)h * st.trend +
-						  st.season[(n + h - 1) % P]);
+		for (size_t h = 1; h <= horizon; h++) {
+			double base = st.level + (double)h * st.trend, s = st.season[(n + h - 1) % P];
+			out[h - 1] = round_nonneg(st.mult ? base * s : base + s);
+		}
 	}
 	if (info)
 		*info = f;

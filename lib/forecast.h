@@ -5,15 +5,16 @@
  * every output is rounded half away from zero and never negative.
  *
  * The method depends on the history:
- *   n >= 24          Holt-Winters, additive seasonality, period 12, with
- *                    alpha/beta/gamma chosen on a grid by the least squared
- *                    one-step error (FORECAST_HW);
+ *   n >= 24          Holt-Winters, period 12, additive or multiplicative
+ *                    seasonality and alpha/beta/gamma chosen on a grid by
+ *                    the least squared one-step error (FORECAST_HW);
+ *                    additive wins ties;
  *   12 <= n < 24     seasonal naive: the same month a year earlier (FORECAST_SNAIVE);
  *   1 <= n < 12      the mean of the history (FORECAST_MEAN).
  * Holt-Winters starts from the first two years: the level and trend of a
  * straight line through the two yearly means and the average deviation of
- * each month from that line, so a constant, a purely seasonal or a linear
- * series is continued exactly.
+ * each month from that line (multiplicative: the average ratio to it), so a
+ * constant, a purely seasonal or a linear series is continued exactly.
  */
 #ifndef XQ_FORECAST_H
 #define XQ_FORECAST_H
@@ -31,6 +32,7 @@ enum forecast_method { FORECAST_MEAN, FORECAST_SNAIVE, FORECAST_HW };
 struct forecast {
 	enum forecast_method method;
 	double alpha, beta, gamma; /* chosen parameters (FORECAST_HW) */
+	int multiplicative;        /* FORECAST_HW: seasonal factors, not offsets */
 	size_t n;                  /* history length used */
 };
 

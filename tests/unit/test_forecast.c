@@ -61,6 +61,27 @@ TEST(trend_plus_season)
 		CHECK_EQ_I64(out[h], 5000 + 10 * (36 + h) + pat[h % 12]);
 }
 
+TEST(multiplicative_seasonality)
+{
+	/* growth with a seasonal swing proportional to the level: (1000 + 40 t) x s */
+	static const double sf[12] = { 1.3, 1.2, 0.9, 0.7, 0.6, 0.9, 1.4, 1.5, 1.1, 0.8, 0.7, 0.9 };
+	int64_t y[72], mape = -1;
+	struct forecast f;
+
+	for (int t = 0; t < 72; t++)
+		y[t] = (int64_t)((1000 + 40 * t) * sf[t % 12] * 100);
+	CHECK_EQ_I64(forecast_backtest(y, 72, 12, &mape, &f), XQ_OK);
+	CHECK_EQ_I64(f.method, FORECAST_HW);
+	CHECK_EQ_I64(f.multiplicative, 1);
+	printf("multiplicative: MAPE %lld.%02lld %%\n", (long long)(mape / 100), (long long)(mape % 100));
+	CHECK(mape < 100); /* under 1 % */
+	/* additive data keeps the additive model */
+	for (int t = 0; t < 36; t++)
+		y[t] = 5000 + 10 * t + (int64_t)(sf[t % 12] * 1000);
+	CHECK_EQ_I64(forecast_series(y, 36, 1, &mape, &f), XQ_OK);
+	CHECK_EQ_I64(f.multiplicative, 0);
+}
+
 TEST(fallbacks)
 {
 	int64_t y[20], out[14];
@@ -146,6 +167,7 @@ int main(void)
 	RUN(pure_seasonal);
 	RUN(linear_trend);
 	RUN(trend_plus_season);
+	RUN(multiplicative_seasonality);
 	RUN(fallbacks);
 	RUN(rejections);
 	RUN(never_negative);
