@@ -151,9 +151,13 @@ DB_QUERY(q_dun_bills) = {
 	" ORDER BY b.id",
 	"ss", "lllssllsls",
 };
+/* The steps already taken for the bills dunned today, in one read. */
 DB_QUERY(q_dun_done) = {
 	"daily_dun_done",
-	"SELECT COUNT(*) FROM dunning_event WHERE bill_id = ? AND step = ? AND channel = ?", "lis", "l",
+	"SELECT e.bill_id, e.step, e.channel FROM dunning_event e JOIN bill b ON b.id = e.bill_id"
+	" WHERE b.status = 'issued' AND b.amount_fen + b.late_fee_fen > b.paid_fen AND b.due_date < ?"
+	" GROUP BY e.bill_id, e.step, e.channel ORDER BY e.bill_id",
+	"s", "lls",
 };
 DB_QUERY(q_dun_claim) = {
 	"daily_dun_claim",
@@ -353,6 +357,12 @@ static int fee_tx(struct db *db, void *arg)
 		from = due;
 	rc = bill_policy(r, utility, db_i64(&b, 0, 8), &pol);
 	db_res_release(&b);
+	if (rc == XQ_EINVAL || rc == XQ_ENOTFOUND) {
+		/* a broken tariff must not stop every other bill's fee and reminders */
+		log_warn("daily: bill %lld skipped: its tariff version has no usable late-fee policy",
+			 (long long)f->bill_id);
+		return XQ_OK;
+	}
 	if (rc)
 		return rc;
 	if (from >= r->o->day)
@@ -415,6 +425,39 @@ static void progress(struct run *r, const char *phase, int64_t done, int64_t tot
 		r->o->progress(r->o->progress_arg, phase, done, total);
 }
 
+/*
+ * FEE_CHUNK bills per transaction: each bill is still locked and re-read
+ * inside it, and a retried chunk recomputes every bill from its locked row,
+ * so grouping changes nothing but the number of commits (one fsync each).
+ */
+#define FEE_CHUNK 100
+
+struct chunk_arg {
+	struct run *r;
+	const struct db_res *bills;
+	size_t from, to;
+	int64_t accrued, entries, fen;
+};
+
+static int chunk_tx(struct db *db, void *arg)
+{
+	struct chunk_arg *c = arg;
+	int rc;
+
+	c->accrued = c->entries = c->fen = 0;
+	for (size_t i = c->from; i < c->to; i++) {
+		struct fee_arg f = { c->r, db_i64(c->bills, i, 0), 0, 0 };
+		if ((rc = fee_tx(db, &f)))
+			return rc;
+		if (f.entries) {
+			c->accrued++;
+			c->entries += f.entries;
+			c->fen += f.fen;
+		}
+	}
+	return XQ_OK;
+}
+
 static int late_fees(struct run *r)
 {
 	struct db_res bills;
@@ -424,16 +467,15 @@ static int late_fees(struct run *r)
 	if ((rc = db_run(r->db, &q_fee_bills, &bills, r->date, r->date)))
 		return rc;
 	progress(r, "latefee", 0, (int64_t)bills.nrows, &last, 1);
-	for (size_t i = 0; i < bills.nrows && rc == XQ_OK; i++) {
-		struct fee_arg f = { r, db_i64(&bills, i, 0), 0, 0 };
-		rc = db_tx(r->db, fee_tx, &f);
-		r->s->bills_checked++;
-		if (f.entries) {
-			r->s->bills_accrued++;
-			r->s->latefee_entries += f.entries;
-			r->s->latefee_fen += f.fen;
-		}
-		progress(r, "latefee", (int64_t)i + 1, (int64_t)bills.nrows, &last, 0);
+	for (size_t i = 0; i < bills.nrows && rc == XQ_OK; i += FEE_CHUNK) {
+		struct chunk_arg c = { r, &bills, i, i + FEE_CHUNK < bills.nrows ? i + FEE_CHUNK : bills.nrows,
+				       0, 0, 0 };
+		rc = db_tx(r->db, chunk_tx, &c);
+		r->s->bills_checked += (int64_t)(c.to - c.from);
+		r->s->bills_accrued += c.accrued;
+		r->s->latefee_entries += c.entries;
+		r->s->latefee_fen += c.fen;
+		progress(r, "latefee", (int64_t)c.to, (int64_t)bills.nrows, &last, 0);
 	}
 	progress(r, "latefee", (int64_t)bills.nrows, (int64_t)bills.nrows, &last, 1);
 	db_res_release(&bills);
@@ -596,7 +638,22 @@ static int staff_task(struct run *r, const struct dbill *b, const struct step *s
 	return rc;
 }
 
-static int dun_bill(struct run *r, const struct dbill *b, const struct step *steps, size_t ns)
+/* Whether (step, channel) is among the done rows [from, to) of this bill. */
+static int step_done(const struct db_res *done, size_t from, size_t to, int step, const char *channel)
+{
+	for (size_t i = from; i < to; i++)
+		if (db_i64(done, i, 1) == step && !strcmp(db_str(done, i, 2), channel))
+			return 1;
+	return 0;
+}
+
+/*
+ * A step (bill, step, channel) is taken once: when it has any event row it
+ * is not looked at again, so a resident who binds later does not get old
+ * steps, and a steady-state run costs no query per bill.
+ */
+static int dun_bill(struct run *r, const struct dbill *b, const struct step *steps, size_t ns,
+		    const struct db_res *done, size_t dfrom, size_t dto)
 {
 	int64_t have_own = 0, id;
 	int top = 0, rc = XQ_OK;
@@ -613,17 +670,10 @@ static int dun_bill(struct run *r, const struct dbill *b, const struct step *ste
 		return XQ_OK;
 	for (size_t i = 0; i < ns && rc == XQ_OK; i++) {
 		const struct step *st = &steps[i];
-		struct db_res done;
 
-		if (st->community_id != (have_own ? b->community_id : 0) || st->step > top)
+		if (st->community_id != (have_own ? b->community_id : 0) || st->step > top ||
+		    step_done(done, dfrom, dto, st->step, st->channel))
 			continue;
-		if ((rc = db_run(r->db, &q_dun_done, &done, b->id, st->step, st->channel)))
-			break;
-		if (db_i64(&done, 0, 0) > 0 && st->step < top) {
-			db_res_release(&done);
-			continue;
-		}
-		db_res_release(&done);
 		if (st->step < top) {
 			/* RULE: DUNNING-CATCHUP-01: a missed earlier step is recorded, not sent late */
 			rc = claim_event(r, b, st->step, st->channel, "", "skipped", "已被后续步骤取代", &id);
@@ -643,9 +693,9 @@ static int dun_bill(struct run *r, const struct dbill *b, const struct step *ste
 
 static int dunning(struct run *r)
 {
-	struct db_res sr, br;
+	struct db_res sr, br, done;
 	struct step steps[MAX_STEPS];
-	size_t ns = 0;
+	size_t ns = 0, d = 0;
 	int64_t last = 0;
 	int rc;
 
@@ -659,8 +709,12 @@ static int dunning(struct run *r)
 		xq_snprintf(steps[ns].tmpl, sizeof(steps[ns].tmpl), "%s", db_str(&sr, i, 4));
 	}
 	db_res_release(&sr);
-	if ((rc = db_run(r->db, &q_dun_bills, &br, r->date, r->date)))
+	if ((rc = db_run(r->db, &q_dun_done, &done, r->date)))
 		return rc;
+	if ((rc = db_run(r->db, &q_dun_bills, &br, r->date, r->date))) {
+		db_res_release(&done);
+		return rc;
+	}
 	progress(r, "dunning", 0, (int64_t)br.nrows, &last, 1);
 	for (size_t i = 0; i < br.nrows && rc == XQ_OK; i++) {
 		struct dbill b;
@@ -675,11 +729,21 @@ static int dunning(struct run *r)
 		xq_snprintf(b.due, sizeof(b.due), "%s", db_str(&br, i, 7));
 		b.overdue = (int)db_i64(&br, i, 8);
 		xq_snprintf(b.house, sizeof(b.house), "%s", db_str(&br, i, 9) ? db_str(&br, i, 9) : "");
-		rc = dun_bill(r, &b, steps, ns);
+		{
+			size_t dto;
+			/* both lists are in bill order: a merge */
+			while (d < done.nrows && db_i64(&done, d, 0) < b.id)
+				d++;
+			for (dto = d; dto < done.nrows && db_i64(&done, dto, 0) == b.id; dto++)
+				;
+			rc = dun_bill(r, &b, steps, ns, &done, d, dto);
+			d = dto;
+		}
 		progress(r, "dunning", (int64_t)i + 1, (int64_t)br.nrows, &last, 0);
 	}
 	progress(r, "dunning", (int64_t)br.nrows, (int64_t)br.nrows, &last, 1);
 	db_res_release(&br);
+	db_res_release(&done);
 	return rc;
 }
 
