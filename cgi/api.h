@@ -141,6 +141,23 @@ int admin_ticket_list(struct req *rq);
 int admin_ticket_get(struct req *rq);
 int admin_ticket_update(struct req *rq);
 
+ * admin_dunning.c (area dunning): late-fee waiver, alerts, forecasts.
+ * forecast_reply() answers for one house (house_id > 0) or a community.
+ */
+int admin_bill_waive_late_fee(struct req *rq);
+int admin_alert_list(struct req *rq);
+int admin_alert_summary(struct req *rq);
+int admin_alert_ack(struct req *rq);
+int admin_alert_close(struct req *rq);
+int admin_forecast(struct req *rq);
+int admin_bill_dunning(struct req *rq);
+int admin_alert_rule_list(struct req *rq);
+int admin_alert_rule_put(struct req *rq);
+int admin_dunning_policy_get(struct req *rq);
+int admin_dunning_policy_put(struct req *rq);
+int api_house_forecast(struct req *rq);
+int forecast_reply(struct req *rq, int64_t house_id, int64_t community_id);
+
 struct db;
 struct config;
 

@@ -103,6 +103,20 @@ struct route xq_routes[] = {
 	{ "GET",    A "/tickets",                         admin_ticket_list,             "ticket.handle",  0 },
 	{ "GET",    A "/tickets/{id}",                    admin_ticket_get,              "ticket.handle",  0 },
 	{ "PUT",    A "/tickets/{id}",                    admin_ticket_update,           "ticket.handle",  R_JSON },
+
+	/* area dunning: late-fee waiver, alerts, forecasts (admin_dunning.c) */
+	{ "POST",   A "/bills/{id}/waive-late-fee",       admin_bill_waive_late_fee,     "latefee.waive",  R_JSON },
+	{ "GET",    A "/alerts",                          admin_alert_list,              "alert.handle",   0 },
+	{ "GET",    A "/alerts/summary",                  admin_alert_summary,           "alert.handle",   0 },
+	{ "POST",   A "/alerts/{id}/ack",                 admin_alert_ack,               "alert.handle",   R_JSON },
+	{ "POST",   A "/alerts/{id}/close",               admin_alert_close,             "alert.handle",   R_JSON },
+	{ "GET",    A "/forecast",                        admin_forecast,                "report.read",    0 },
+	{ "GET",    A "/bills/{id}/dunning",              admin_bill_dunning,            "estate.read",    0 },
+	{ "GET",    A "/alert-rules",                     admin_alert_rule_list,         "alert.handle",   0 },
+	{ "PUT",    A "/alert-rules",                     admin_alert_rule_put,          "alert.handle",   R_JSON },
+	{ "GET",    A "/communities/{id}/dunning-policy", admin_dunning_policy_get,      "estate.read",    0 },
+	{ "PUT",    A "/communities/{id}/dunning-policy", admin_dunning_policy_put,      "billing.run",    R_JSON },
+	{ "GET",    "/api/v1/houses/{id}/forecast",       api_house_forecast,            PERM_RESIDENT,    R_OWN_HOUSE },
 };
 
 const size_t xq_nroutes = sizeof(xq_routes) / sizeof(xq_routes[0]);

@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "billrun.h"
 #include "config.h"
+#include "daily.h"
 #include "db.h"
 #include "demo.h"
 #include "log.h"
@@ -420,6 +421,17 @@ static int cmd_check_sql(int argc, char **argv)
 	return bad == 0 && n > 0 ? 0 : 1;
 }
 
+/* area dunning: the daily job and the forecast backtest live in cli/daily.c */
+static int cmd_daily(int argc, char **argv)
+{
+	return cmd_daily_run(&cfg, argc, argv);
+}
+
+static int cmd_forecast(int argc, char **argv)
+{
+	return cmd_forecast_run(&cfg, argc, argv);
+}
+
 static int cmd_config(int argc, char **argv)
 {
 	config_dump(&cfg);
@@ -440,6 +452,9 @@ static const struct command commands[] = {
 	{ "bill", cmd_bill, "bill a month: --period YYYY-MM [--community ID]" },
 	{ "check-sql", cmd_check_sql, "prepare every SQL statement of xqctl against the database" },
 	{ "config", cmd_config, "print the effective configuration (secrets hidden)" },
+	/* area dunning */
+	{ "daily", cmd_daily, "late fees, reminders and alert checks for a day [--date YYYY-MM-DD]" },
+	{ "forecast", cmd_forecast, "usage forecast backtest (MAPE): --backtest" },
 };
 
 static void usage(void)

@@ -491,6 +491,9 @@ app_setup() {
 		period=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-15) -2 month" +%Y-%m)
 		say "billing the demo for $period"
 		xqctl bill --period "$period" >/dev/null || die "xqctl bill --period $period failed"
+		# Today's late fees, reminders and alert checks on those bills.
+		say "running the daily job (late fees, reminders, alerts)"
+		xqctl daily >/dev/null || die "xqctl daily failed"
 	fi
 	# Gateways for the demo's smart meters (a no-op once they are linked).
 	need_bin "$COLLECTOR_BIN"

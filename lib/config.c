@@ -78,6 +78,15 @@ static const struct cfg_key keys[] = {
 	{ "collector.max_kw",         CFG_INT,    OFF(collector_max_kw),    "15",              1,    100000 },
 	{ "collector.gateways_file",  CFG_STR,    OFF(collector_gateways_file), "",            0,    0 },
 	{ "collector.stuck_polls",    CFG_INT,    OFF(collector_stuck_polls), "1440",          0,    1000000 },
+	/* dunning, alerts, SMS (area: dunning, docs/dunning.md) */
+	{ "dunning.tpl_reminder",     CFG_STR,    OFF(dunning_tpl_reminder), "XQ-BILL-DUE-REMINDER-DEMO-TEMPLATE-0000001", 0, 0 },
+	{ "dunning.tpl_arrears",      CFG_STR,    OFF(dunning_tpl_arrears), "XQ-ARREARS-NOTICE-DEMO-TEMPLATE-0000000003", 0, 0 },
+	{ "dunning.tpl_alert",        CFG_STR,    OFF(dunning_tpl_alert),   "",                0,    0 },
+	{ "dunning.page",             CFG_STR,    OFF(dunning_page),        "pages/bill/detail", 0,  0 },
+	{ "sms.gateway",              CFG_STR,    OFF(sms_gateway),         "table",           0,    0 },
+	{ "sms.http_url",             CFG_STR,    OFF(sms_http_url),        "",                0,    0 },
+	{ "sms.http_token_file",      CFG_SECRET, OFF(sms_http_token),      "",                0,    0 },
+	{ "sms.sign",                 CFG_STR,    OFF(sms_sign),            "【小区物业】",    0,    0 },
 };
 
 static int parse_size(const char *s, int64_t *out)

@@ -76,6 +76,15 @@ struct config {
 	int64_t collector_max_kw;      /* spike ceiling: max power x elapsed time */
 	char *collector_gateways_file; /* path: gateway/meter list instead of the DB ("" = DB) */
 	int64_t collector_stuck_polls; /* unchanged readings in a row flagged "stuck"; 0 = off */
+	/* dunning, alerts, SMS (area: dunning, docs/dunning.md) */
+	char *dunning_tpl_reminder; /* subscribe template of reminder steps (thing1,amount2,time3) */
+	char *dunning_tpl_arrears;  /* subscribe template of arrears steps (thing1,amount2,date3,thing4) */
+	char *dunning_tpl_alert;    /* template to staff openids for critical alerts, "" = console only */
+	char *dunning_page;         /* mini-program page a reminder opens (?id=<bill_id> appended) */
+	char *sms_gateway;          /* table (local sink) | http (production) | off */
+	char *sms_http_url;         /* POST {mobile, content, ref} as JSON */
+	char *sms_http_token;       /* secret: read from sms.http_token_file, sent as Bearer */
+	char *sms_sign;             /* signature prefixed to every SMS */
 };
 
 /*
