@@ -141,6 +141,7 @@ int admin_ticket_list(struct req *rq);
 int admin_ticket_get(struct req *rq);
 int admin_ticket_update(struct req *rq);
 
+/*
  * admin_dunning.c (area dunning): late-fee waiver, alerts, forecasts.
  * forecast_reply() answers for one house (house_id > 0) or a community.
  */
