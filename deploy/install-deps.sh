@@ -20,6 +20,8 @@ PACKAGES=(
 	libcjson-dev libcurl4-openssl-dev libssl-dev libargon2-dev
 	libxlsxwriter-dev libmodbus-dev zlib1g-dev
 	curl ca-certificates openssl
+	# console (issue 6): headless browser tests, and CJK fonts so Chinese renders
+	chromium fonts-noto-cjk unzip
 )
 POLICY=/usr/sbin/policy-rc.d
 
