@@ -1,0 +1,235 @@
+// Browser test of the staff console: Debian's chromium, headless, driven by
+// playwright-core against the real test stack through nginx (XQ_TEST_URL).
+//
+//   XQ_TEST_URL=http://127.0.0.1:18080 node tests/browser.mjs
+//
+// Logs in; creates a community, a building, a house and a meter (the meter
+// first with an address the API rejects: the message must appear next to the
+// field, then the fixed form saves); starts a billing run and watches it
+// reach done; opens a bill and sees its lines; exports houses to Excel;
+// checks a reader gets the "no permission" message for staff admin; logs out.
+// Screenshots go to console/test-output/. Exit 77 (ctest SKIP_RETURN_CODE)
+// only when no chromium is installed at all.
+import { chromium } from 'playwright-core'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const OUT = join(HERE, '..', 'test-output')
+const BASE = process.env.XQ_TEST_URL || 'http://127.0.0.1:18080'
+const USER = process.env.XQ_ADMIN_USER || 'admin'
+const PASS = process.env.XQ_ADMIN_PASSWORD || 'Xiaoqu@2026'
+const CHROMIUM = process.env.XQ_CHROMIUM || '/usr/bin/chromium'
+
+if (!existsSync(CHROMIUM)) {
+  console.log(`SKIPPED: ${CHROMIUM} is not installed (deploy/install-deps.sh installs the Debian package chromium)`)
+  process.exit(77)
+}
+mkdirSync(OUT, { recursive: true })
+{
+  let html = ''
+  try { html = await (await fetch(BASE + '/')).text() } catch { /* stack down: reported below */ }
+  if (!/<div id="app">/.test(html)) {
+    console.log('FAIL nginx does not serve the built console: run `bash deploy/console-build.sh` before the stack starts')
+    console.log('0 passed, 1 failed')
+    process.exit(1)
+  }
+}
+
+let passed = 0, failed = 0
+const errors = []
+function check(name, ok, detail = '') {
+  if (ok) { passed++; console.log('ok   ' + name) } else { failed++; console.log('FAIL ' + name + (detail ? ': ' + detail : '')) }
+}
+
+// A console API call with the page's session (cookie) and CSRF token.
+async function apiFromPage(page, method, path, body) {
+  return page.evaluate(async ({ method, path, body }) => {
+    const me = await (await fetch('/admin/api/v1/auth/me')).json()
+    const r = await fetch('/admin/api/v1' + path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token }, body: body ? JSON.stringify(body) : undefined })
+    return { status: r.status, body: await r.json() }
+  }, { method, path, body })
+}
+
+const dialog = (page, title) => page.locator('.el-dialog').filter({ has: page.locator('.el-dialog__title', { hasText: title }) })
+const field = (scope, label) => scope.locator('.el-form-item').filter({ has: scope.page().locator('.el-form-item__label', { hasText: new RegExp('^' + label + '$') }) })
+async function pick(scope, label, option) {
+  await field(scope, label).locator('.el-select').click()
+  await scope.page().locator('.el-select-dropdown__item:visible', { hasText: option }).first().click()
+}
+async function fill(scope, label, value) { await field(scope, label).locator('input, textarea').first().fill(String(value)) }
+async function login(page, user, pass) {
+  await page.goto(BASE + '/login', { waitUntil: 'networkidle' })
+  await page.getByPlaceholder('请输入用户名').fill(user)
+  await page.getByPlaceholder('请输入密码').fill(pass)
+  await page.getByRole('button', { name: '登 录' }).click()
+}
+function lastMonths(n) { // "YYYY-MM" n months before this month (Beijing)
+  const d = new Date(Date.now() + 8 * 3600e3)
+  d.setUTCDate(1); d.setUTCMonth(d.getUTCMonth() - n)
+  return d.toISOString().slice(0, 7)
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'xq-chromium-'))
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: CHROMIUM, headless: true, acceptDownloads: true, locale: 'zh-CN',
+  viewport: { width: 1440, height: 900 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+const page = ctx.pages()[0] || await ctx.newPage()
+page.setDefaultTimeout(15000)
+page.on('pageerror', (e) => errors.push('pageerror: ' + e.message))
+page.on('console', (m) => { if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) errors.push('console: ' + m.text()) })
+const tag = String(Date.now()).slice(-6)
+
+try {
+  // ---- login, dashboard ----
+  await page.goto(BASE + '/', { waitUntil: 'networkidle' })
+  check('unauthenticated visit lands on the login page', page.url().includes('/login'), page.url())
+  await login(page, USER, 'wrong-password-1')
+  await page.locator('.el-alert__title').waitFor()
+  check('wrong password shows the API message', /用户名或密码/.test(await page.locator('.el-alert__title').innerText()))
+  await page.getByPlaceholder('请输入密码').fill(PASS)
+  await page.getByRole('button', { name: '登 录' }).click()
+  await page.waitForURL(/\/dashboard/)
+  await page.locator('[data-test=kpi-houses] .kpi-value').waitFor()
+  await page.locator('#chart-billing canvas').waitFor()
+  await page.waitForTimeout(300)
+  const inked = await page.evaluate(() => {
+    const c = document.querySelector('#chart-billing canvas'), g = c.getContext('2d')
+    const d = g.getImageData(0, 0, c.width, c.height).data
+    let n = 0
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200)) n++
+    return n
+  })
+  check('dashboard chart is drawn', inked > 500, inked + ' inked pixels')
+  const kpiHouses = await page.locator('[data-test=kpi-houses] .kpi-value').innerText()
+  const api = await apiFromPage(page, 'GET', '/dashboard')
+  check('dashboard house count matches the API', kpiHouses.trim() === String(api.body.counts.houses), kpiHouses + ' vs ' + api.body.counts.houses)
+  await page.screenshot({ path: join(OUT, 'dashboard.png'), fullPage: true })
+
+  // ---- community, building, house ----
+  const cname = '浏览器测试小区' + tag
+  await page.goto(BASE + '/communities', { waitUntil: 'networkidle' })
+  await page.getByRole('button', { name: '新增小区' }).click()
+  let dlg = dialog(page, '新增小区')
+  await fill(dlg, '小区编号', 'UI' + tag)
+  await fill(dlg, '小区名称', cname)
+  await dlg.getByRole('button', { name: '保存' }).click()
+  await dlg.waitFor({ state: 'hidden' })
+
+  const bname = '测试' + tag + '号楼'
+  await page.goto(BASE + '/buildings', { waitUntil: 'networkidle' })
+  await page.getByRole('button', { name: '新增楼栋' }).click()
+  dlg = dialog(page, '新增楼栋')
+  await pick(dlg, '所属小区', cname)
+  await fill(dlg, '楼栋名称', bname)
+  await dlg.getByRole('button', { name: '保存' }).click()
+  await dlg.waitFor({ state: 'hidden' })
+  await page.getByRole('cell', { name: bname }).waitFor()
+  check('building created and listed', await page.getByRole('cell', { name: bname }).count() === 1)
+
+  await page.goto(BASE + '/houses', { waitUntil: 'networkidle' })
+  await page.getByRole('button', { name: '新增房屋' }).click()
+  dlg = dialog(page, '新增房屋')
+  await pick(dlg, '所属楼栋', bname)
+  await fill(dlg, '单元', '1')
+  await fill(dlg, '房号', '1' + tag.slice(-3))
+  await fill(dlg, '建筑面积', '12.345')
+  await dlg.getByRole('button', { name: '保存' }).click()
+  const areaErr = field(dlg, '建筑面积').locator('.el-form-item__error')
+  await areaErr.waitFor()
+  check('house: the API validation message is shown at the field', /两位小数/.test(await areaErr.innerText()), await areaErr.innerText())
+  await fill(dlg, '建筑面积', '89.50')
+  await dlg.getByRole('button', { name: '保存' }).click()
+  await dlg.waitFor({ state: 'hidden' })
+  const houses = await apiFromPage(page, 'GET', '/houses?q=' + '1' + tag.slice(-3))
+  check('house stored with the fixed area', houses.body.items.some((h) => h.building_name === bname && h.area_m2 === '89.50'), JSON.stringify(houses.body.items))
+
+  // ---- meter with a validation error, fixed ----
+  await page.goto(BASE + '/meters', { waitUntil: 'networkidle' })
+  await page.getByRole('button', { name: '新增表计' }).click()
+  dlg = dialog(page, '新增表计')
+  await pick(dlg, '所属小区', cname)
+  await pick(dlg, '所属房屋', bname)
+  const meterNo = 'UIM' + tag
+  await fill(dlg, '表号', meterNo)
+  await pick(dlg, '通讯协议', 'DL/T 645')
+  await fill(dlg, '通讯地址', '12345')
+  await dlg.getByRole('button', { name: '保存' }).click()
+  const addrErr = field(dlg, '通讯地址').locator('.el-form-item__error')
+  await addrErr.waitFor()
+  const addrMsg = await addrErr.innerText()
+  check('meter: the API rejects a bad DL/T 645 address at the field', addrMsg.length > 0 && /12/.test(addrMsg), addrMsg)
+  await fill(dlg, '通讯地址', '000000' + tag)
+  await dlg.getByRole('button', { name: '保存' }).click()
+  await dlg.waitFor({ state: 'hidden' })
+  await page.getByPlaceholder('搜索表号或通讯地址').fill(meterNo)
+  await page.getByRole('button', { name: '查询' }).click()
+  await page.getByRole('cell', { name: meterNo }).waitFor()
+  check('meter created and found by search', await page.getByRole('cell', { name: meterNo }).count() === 1)
+
+  // ---- billing run with live progress ----
+  const comms = await apiFromPage(page, 'GET', '/communities?q=DEMO01')
+  const demo = comms.body.items.find((c) => c.code === 'DEMO01')
+  const period = lastMonths(1) // what the demo data has readings for (e2e.billing bills it too)
+  await page.goto(BASE + '/billing?period=' + period + (demo ? '&community_id=' + demo.id : ''), { waitUntil: 'networkidle' })
+  await page.locator('[data-test=run-start]').click()
+  await page.locator('[data-test=run-progress]').waitFor()
+  await page.locator('[data-test=run-state]', { hasText: '已完成' }).waitFor({ timeout: 120000 })
+  const pct = await page.locator('[data-test=run-progress] .el-progress__text, [data-test=run-progress] .el-progress-bar__innerText').first().innerText()
+  check('billing run reached done at 100%', /100%/.test(pct), pct)
+  await page.locator('[data-test=run-summary]').waitFor()
+  check('billing run summary shown', /新出账单/.test(await page.locator('[data-test=run-summary]').innerText()))
+
+  // ---- a bill and its lines ----
+  await page.goto(BASE + '/bills?period=' + period + (demo ? '&community_id=' + demo.id : ''), { waitUntil: 'networkidle' })
+  const rows = page.locator('[data-test=bills-table] .el-table__body tr')
+  await rows.first().waitFor()
+  check('bills listed for the period', await rows.count() > 0, String(await rows.count()))
+  await rows.first().getByRole('button', { name: '详情' }).click()
+  const lines = page.locator('[data-test=bill-lines] .el-table__body tr')
+  await lines.first().waitFor()
+  check('bill detail shows its lines', await lines.count() > 0 && /¥/.test(await lines.first().innerText()))
+  await page.keyboard.press('Escape')
+
+  // ---- Excel export ----
+  await page.goto(BASE + '/houses', { waitUntil: 'networkidle' })
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export-houses]').click()])
+  const file = join(OUT, 'houses.xlsx')
+  await dl.saveAs(file)
+  const bytes = readFileSync(file)
+  check('houses export downloaded as a non-empty xlsx (zip)', bytes.length > 1000 && bytes[0] === 0x50 && bytes[1] === 0x4b, bytes.length + ' bytes')
+  check('export file has the Chinese name', /^房屋列表-\d{8}\.xlsx$/.test(dl.suggestedFilename()), dl.suggestedFilename())
+
+  // ---- a reader sees "no permission" for staff admin ----
+  const rname = 'uireader' + tag
+  const created = await apiFromPage(page, 'POST', '/staff', { username: rname, display_name: '测试抄表员', password: 'Reader' + tag + 'x', role: 'reader' })
+  check('reader account created', created.status === 201, JSON.stringify(created.body))
+
+  // ---- logout ----
+  await page.locator('[data-test=user-menu]').click()
+  await page.locator('.el-dropdown-menu__item:visible', { hasText: '退出登录' }).click()
+  await page.waitForURL(/\/login/)
+  const me = await page.evaluate(async () => (await fetch('/admin/api/v1/auth/me')).status)
+  check('logged out: back at login and the session is gone', me === 401, String(me))
+
+  await login(page, rname, 'Reader' + tag + 'x')
+  await page.waitForURL(/\/dashboard/)
+  check('reader has no staff admin menu', await page.locator('.el-menu-item', { hasText: '员工与角色' }).count() === 0)
+  await page.goto(BASE + '/staff', { waitUntil: 'networkidle' })
+  const msg = page.locator('.el-message--error')
+  await msg.first().waitFor()
+  check('403 shows a clear no-permission message', /没有权限/.test(await msg.first().innerText()), await msg.first().innerText())
+} catch (e) {
+  check('browser flow completed', false, e.message.split('\n')[0])
+  try { await page.screenshot({ path: join(OUT, 'failure.png'), fullPage: true }) } catch { /* page gone */ }
+}
+check('no script errors in the page', errors.length === 0, errors.join(' | '))
+await ctx.close()
+rmSync(profile, { recursive: true, force: true })
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed ? 1 : 0)
