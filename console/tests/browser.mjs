@@ -88,7 +88,9 @@ const tag = String(Date.now()).slice(-6)
 try {
   // ---- login, dashboard ----
   await page.goto(BASE + '/', { waitUntil: 'networkidle' })
-  check('unauthenticated visit lands on the login page', page.url().includes('/login'), page.url())
+  // the router asks /auth/me first, then redirects
+  const landed = await page.waitForURL(/\/login/, { timeout: 10000 }).then(() => true, () => false)
+  check('unauthenticated visit lands on the login page', landed, page.url())
   await login(page, USER, 'wrong-password-1')
   await page.locator('.el-alert__title').waitFor()
   check('wrong password shows the API message', /用户名或密码/.test(await page.locator('.el-alert__title').innerText()))
