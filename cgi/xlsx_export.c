@@ -124,9 +124,10 @@ int xlsx_write(const struct xlsx_sheet *s, const struct db_res *rows, const char
 				/* Excel keeps numbers as doubles: integer fen (or Wh) below
 				 * 2^53 divided once is the nearest double to the exact
 				 * value, and the 0.00 format shows it exactly */
-				if (to_i64(v, &i) == 0)
-					worksheet_write_number(ws, xr, xc, (double)i / (col->kind == XLSX_FEN ? 100.0 : 1000.0),
-							       col->kind == XLSX_FEN ? money : milli);
+				if (to_i64(v, &i) == 0 && col->kind == XLSX_FEN)
+					worksheet_write_number(ws, xr, xc, (double)i / 100.0, money);
+				else if (to_i64(v, &i) == 0)
+					worksheet_write_number(ws, xr, xc, (double)i / 1000.0, milli);
 				else
 					worksheet_write_string(ws, xr, xc, v, NULL);
 				break;
