@@ -7,7 +7,8 @@
 // first with an address the API rejects: the message must appear next to the
 // field, then the fixed form saves); starts a billing run and watches it
 // reach done; opens a bill and sees its lines; exports houses to Excel;
-// checks a reader gets the "no permission" message for staff admin; logs out.
+// logs out; checks a reader gets the "no permission" message for staff
+// admin, and that a session ended on the server sends the next click to login.
 // Screenshots go to console/test-output/. Exit 77 (ctest SKIP_RETURN_CODE)
 // only when no chromium is installed at all.
 import { chromium } from 'playwright-core'
@@ -226,6 +227,16 @@ try {
   const msg = page.locator('.el-message--error')
   await msg.first().waitFor()
   check('403 shows a clear no-permission message', /没有权限/.test(await msg.first().innerText()), await msg.first().innerText())
+
+  // ---- the session ends on the server (as on expiry): the next call lands on login ----
+  const out = await apiFromPage(page, 'POST', '/auth/logout', {})
+  check('server-side logout of the reader', out.status === 200, JSON.stringify(out.body))
+  await page.locator('.el-sub-menu__title', { hasText: '房产管理' }).click()
+  await page.locator('.el-menu-item:visible', { hasText: '房屋' }).click()
+  const back = await page.waitForURL(/\/login\?redirect=/, { timeout: 10000 }).then(() => true, () => false)
+  check('an ended session sends the user back to login', back, page.url())
+  await page.locator('.el-message', { hasText: '登录已过期' }).first().waitFor()
+  check('the expiry message is shown', true)
 } catch (e) {
   check('browser flow completed', false, e.message.split('\n')[0])
   try { await page.screenshot({ path: join(OUT, 'failure.png'), fullPage: true }) } catch { /* page gone */ }
