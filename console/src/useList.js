@@ -1,5 +1,5 @@
 // A paged list bound to a console list route: {items, total, page, page_size}.
-import { reactive, ref } from 'vue'
+import { nextTick, reactive, ref } from 'vue'
 import { get } from './api.js'
 
 export function useList(path, filters = {}) {
@@ -24,8 +24,11 @@ export function useFieldErrors() {
   function clear() { errors.value = {}; general.value = '' }
   function take(e) {
     clear()
-    if (e && e.field) errors.value = { [e.field]: e.message }
-    else general.value = (e && e.message) || '操作失败'
+    const msg = (e && e.message) || '操作失败'
+    if (!e || !e.field) { general.value = msg; return }
+    errors.value = { [e.field]: msg }
+    // a field this form has no input for (say parent_meter_id): show it above the buttons
+    nextTick(() => { if (!document.querySelector('.el-form-item__error')) general.value = msg })
   }
   return { errors, general, clear, take }
 }

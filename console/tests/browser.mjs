@@ -5,7 +5,8 @@
 //
 // Logs in; creates a community, a building, a house and a meter (the meter
 // first with an address the API rejects: the message must appear next to the
-// field, then the fixed form saves); starts a billing run and watches it
+// field, then the fixed form saves) and replaces that meter with the wizard;
+// runs the tariff preview and has a bad tariff version refused; starts a billing run and watches it
 // reach done; opens a bill and sees its lines; exports houses to Excel;
 // logs out; checks a reader gets the "no permission" message for staff
 // admin, and that a session ended on the server sends the next click to login.
@@ -55,7 +56,8 @@ async function apiFromPage(page, method, path, body) {
 }
 
 const dialog = (page, title) => page.locator('.el-dialog').filter({ has: page.locator('.el-dialog__title', { hasText: title }) })
-const field = (scope, label) => scope.locator('.el-form-item').filter({ has: scope.page().locator('.el-form-item__label', { hasText: new RegExp('^' + label + '$') }) })
+const reEscape = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const field = (scope, label) => scope.locator('.el-form-item').filter({ has: scope.page().locator('.el-form-item__label', { hasText: new RegExp('^' + reEscape(label) + '$') }) })
 async function pick(scope, label, option) {
   await field(scope, label).locator('.el-select').click()
   await scope.page().locator('.el-select-dropdown__item:visible', { hasText: option }).first().click()
@@ -174,6 +176,51 @@ try {
   await page.getByRole('button', { name: '查询' }).click()
   await page.getByRole('cell', { name: meterNo }).waitFor()
   check('meter created and found by search', await page.getByRole('cell', { name: meterNo }).count() === 1)
+
+  // ---- replace wizard: the old meter's final reading, the new meter's initial one ----
+  await page.locator('.el-table__body tr', { hasText: meterNo }).getByRole('button', { name: '换表' }).click()
+  dlg = dialog(page, '换表 - ' + meterNo)
+  await fill(dlg, '旧表止码', '12.5')
+  await dlg.getByRole('button', { name: '下一步' }).click()
+  const newNo = 'UIN' + tag
+  await fill(dlg, '新表表号', newNo)
+  await fill(dlg, '通讯地址', '000001' + tag)
+  await fill(dlg, '新表初始读数', '3.25')
+  await dlg.getByRole('button', { name: '下一步' }).click()
+  check('replace wizard confirms the readings', /12\.5 kWh/.test(await dlg.innerText()) && /3\.25 kWh/.test(await dlg.innerText()))
+  await dlg.getByRole('button', { name: '确认换表' }).click()
+  await dlg.waitFor({ state: 'hidden' })
+  const old = (await apiFromPage(page, 'GET', '/meters?q=' + meterNo)).body.items[0]
+  const repl = (await apiFromPage(page, 'GET', '/meters?q=' + newNo)).body.items[0]
+  check('old meter removed with its final reading in Wh', old && old.status === 'removed' && Number(old.final_reading) === 12500, JSON.stringify(old))
+  check('new meter installed on the same house with its initial reading', repl && repl.status === 'active' && repl.house_id === old.house_id && Number(repl.initial_reading) === 3250 && old.replaced_by === repl.id, JSON.stringify(repl))
+
+  // ---- tariffs: the preview calculator and a rejected version ----
+  const tariffs = (await apiFromPage(page, 'GET', '/tariffs?page_size=200')).body.items
+  const elec = tariffs.find((t) => t.utility === 'electric' && t.versions > 0)
+  if (elec) {
+    await page.goto(BASE + '/tariff-preview?tariff_id=' + elec.id, { waitUntil: 'networkidle' })
+    // the demo tariff is time-of-use (peak/valley): the registers are needed
+    await fill(page.locator('.card', { hasText: '电费 / 水费试算' }), '峰时 (kWh)', '120')
+    await fill(page.locator('.card', { hasText: '电费 / 水费试算' }), '谷时 (kWh)', '80')
+    await page.getByRole('button', { name: '计算' }).click()
+    const plines = page.locator('[data-test=preview-lines] .el-table__body tr')
+    await plines.first().waitFor()
+    const want = await apiFromPage(page, 'POST', '/tariffs/preview', { tariff_id: elec.id, period: lastMonths(0), qty_kwh: '200', peak: '120', valley: '80', household_size: 3, multiplier: 1 })
+    const shown = await page.locator('.card', { hasText: '试算结果' }).innerText()
+    check('preview shows the bill lines and the API total', (await plines.count()) === want.body.lines.length && shown.includes('¥' + want.body.total_yuan), want.body.total_yuan)
+    await page.goto(BASE + '/tariffs/' + elec.id, { waitUntil: 'networkidle' })
+    await page.getByRole('button', { name: '新增版本' }).click()
+    dlg = dialog(page, '新增价格版本')
+    await fill(dlg, '价格规则', '{"utility": "electric", "basis": "monthly", "tiers": [{"price": 0.5}]}')
+    await dlg.getByRole('button', { name: '保存版本' }).click()
+    const rulesErr = field(dlg, '价格规则').locator('.el-form-item__error')
+    await rulesErr.waitFor()
+    check('a price written as a number is refused with its JSON path', /tiers\[0\]/.test(await rulesErr.innerText()), await rulesErr.innerText())
+    await dlg.getByRole('button', { name: '取消' }).click()
+  } else {
+    check('the demo has an electric tariff with a version', false, JSON.stringify(tariffs))
+  }
 
   // ---- billing run with live progress ----
   const comms = await apiFromPage(page, 'GET', '/communities?q=DEMO01')
