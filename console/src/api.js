@@ -30,7 +30,7 @@ function query(params) {
   return s ? '?' + s : ''
 }
 
-export async function api(method, path, { params, body, quiet } = {}) {
+export async function api(method, path, { params, body, quiet, probe } = {}) {
   const headers = { Accept: 'application/json' }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   if (method !== 'GET' && session.csrf) headers['X-CSRF-Token'] = session.csrf
@@ -50,11 +50,13 @@ export async function api(method, path, { params, body, quiet } = {}) {
   try { data = text ? JSON.parse(text) : null } catch { data = null }
   if (res.ok) return data
   const err = new ApiError(res.status, data)
-  if (res.status === 401 && path !== '/auth/login') {
+  // probe: the /auth/me at start-up, where no session is the normal case
+  if (res.status === 401 && path !== '/auth/login' && !probe) {
+    const had = !!session.staff
     session.staff = null
     session.csrf = ''
     onUnauthenticated()
-    ElMessage.warning('登录已过期，请重新登录')
+    if (had) ElMessage.warning('登录已过期，请重新登录')
     throw err
   }
   if (res.status === 403 && err.code === 'FORBIDDEN') err.message = '没有权限执行此操作（' + (data?.message || '权限不足') + '）'
@@ -73,7 +75,7 @@ export function can(perm) {
 
 export async function loadMe() {
   try {
-    const me = await get('/auth/me', null, { quiet: true })
+    const me = await get('/auth/me', null, { quiet: true, probe: true })
     session.staff = me.staff
     session.csrf = me.csrf_token
   } catch {

@@ -108,6 +108,7 @@ try {
   // the router asks /auth/me first, then redirects
   const landed = await page.waitForURL(/\/login/, { timeout: 10000 }).then(() => true, () => false)
   check('unauthenticated visit lands on the login page', landed, page.url())
+  check('a first visit is not told its session expired', await page.locator('.el-message', { hasText: '登录已过期' }).count() === 0)
   await login(page, USER, 'wrong-password-1')
   await page.locator('.el-alert__title').waitFor()
   check('wrong password shows the API message', /用户名或密码/.test(await page.locator('.el-alert__title').innerText()))
