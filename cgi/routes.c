@@ -29,8 +29,8 @@ struct route xq_routes[] = {
 	{ "PUT",    A "/buildings/{id}",                  admin_building_update,         "estate.edit",    R_JSON },
 	{ "DELETE", A "/buildings/{id}",                  admin_building_delete,         "estate.edit",    0 },
 
-	/* console (issue 6): dashboard figures and Excel exports of the lists (before
-	 * the {id} routes: "houses.xlsx" is no id) */
+	/* console (issue 6): dashboard figures; Excel exports with the filters and
+	 * the permission of the lists they mirror (cgi/admin_export.c) */
 	{ "GET",    A "/dashboard",                       admin_dashboard,               "estate.read",    0 },
 	{ "GET",    A "/houses.xlsx",                     admin_house_export,            "estate.read",    0 },
 	{ "GET",    A "/bills.xlsx",                      admin_bill_export,             "estate.read",    0 },
