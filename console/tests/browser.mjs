@@ -97,7 +97,7 @@ const ctx = await chromium.launchPersistentContext(profile, {
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 })
 const page = ctx.pages()[0] || await ctx.newPage()
-page.setDefaultTimeout(15000)
+page.setDefaultTimeout(30000) // generous: the machine may be shared
 page.on('pageerror', (e) => errors.push('pageerror: ' + e.message))
 page.on('console', (m) => { if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) errors.push('console: ' + m.text()) })
 const tag = String(Date.now()).slice(-6)
