@@ -3,7 +3,8 @@
 //
 //   XQ_TEST_URL=http://127.0.0.1:18080 node tests/browser.mjs
 //
-// Logs in; creates a community, a building, a house and a meter (the meter
+// Logs in; creates a community, a building, a house, a resident who moves in
+// as owner and out again, and a meter (the meter
 // first with an address the API rejects: the message must appear next to the
 // field, then the fixed form saves) and replaces that meter with the wizard;
 // runs the tariff preview and has a bad tariff version refused; starts a billing run and watches it
@@ -149,6 +150,8 @@ try {
   await fill(dlg, '楼栋名称', bname)
   await dlg.getByRole('button', { name: '保存' }).click()
   await dlg.waitFor({ state: 'hidden' })
+  await page.getByPlaceholder('搜索楼栋名称').fill(bname)
+  await page.getByRole('button', { name: '查询' }).click()
   await page.getByRole('cell', { name: bname }).waitFor()
   check('building created and listed', await page.getByRole('cell', { name: bname }).count() === 1)
 
@@ -168,6 +171,40 @@ try {
   await dlg.waitFor({ state: 'hidden' })
   const houses = await apiFromPage(page, 'GET', '/houses?q=' + '1' + tag.slice(-3))
   check('house stored with the fixed area', houses.body.items.some((h) => h.building_name === bname && h.area_m2 === '89.50'), JSON.stringify(houses.body.items))
+
+  // ---- a resident moves into the house as owner, then out ----
+  const pname = '测试业主' + tag
+  await page.goto(BASE + '/residents', { waitUntil: 'networkidle' })
+  await page.getByRole('button', { name: '新增住户' }).click()
+  dlg = dialog(page, '新增住户')
+  await pick(dlg, '所属小区', cname)
+  await fill(dlg, '住户编号', 'R' + tag)
+  await fill(dlg, '姓名', pname)
+  await fill(dlg, '手机号', '1380013')
+  await dlg.getByRole('button', { name: '保存' }).click()
+  const mobErr = field(dlg, '手机号').locator('.el-form-item__error')
+  await mobErr.waitFor()
+  check('resident: a short mobile number is refused at the field', /11/.test(await mobErr.innerText()), await mobErr.innerText())
+  await fill(dlg, '手机号', '13800138' + tag.slice(-3))
+  await dlg.getByRole('button', { name: '保存' }).click()
+  await dlg.waitFor({ state: 'hidden' })
+  const house = houses.body.items.find((h) => h.building_name === bname)
+  await page.goto(BASE + '/houses/' + house.id, { waitUntil: 'networkidle' })
+  await page.getByRole('button', { name: '登记入住' }).click()
+  dlg = dialog(page, '登记入住')
+  await pick(dlg, '住户', pname)
+  await dlg.getByRole('button', { name: '确定' }).click()
+  await dlg.waitFor({ state: 'hidden' })
+  const resRow = page.locator('.el-table__body tr', { hasText: pname })
+  await resRow.waitFor()
+  check('resident linked as owner, living there', /业主/.test(await resRow.innerText()) && /在住/.test(await resRow.innerText()))
+  await resRow.getByRole('button', { name: '办理迁出' }).click()
+  dlg = dialog(page, '办理迁出')
+  await dlg.getByRole('button', { name: '确定' }).click()
+  await dlg.waitFor({ state: 'hidden' })
+  await page.waitForFunction((n) => [...document.querySelectorAll('.el-table__body tr')].some((tr) => tr.innerText.includes(n) && /\d{4}-\d{2}-\d{2}\s+\d{4}-\d{2}-\d{2}/.test(tr.innerText)), pname)
+  const hd = await apiFromPage(page, 'GET', '/houses/' + house.id)
+  check('move-out recorded', hd.body.residents.some((r) => r.name === pname && r.relation === 'owner' && r.move_out), JSON.stringify(hd.body.residents))
 
   // ---- meter with a validation error, fixed ----
   await page.goto(BASE + '/meters', { waitUntil: 'networkidle' })
