@@ -95,6 +95,12 @@ int admin_staff_create(struct req *rq);
 int admin_staff_update(struct req *rq);
 int admin_audit_list(struct req *rq);
 
+/* console (issue 6): admin_dashboard.c, admin_export.c (xlsx of the lists) */
+int admin_dashboard(struct req *rq);
+int admin_house_export(struct req *rq);
+int admin_bill_export(struct req *rq);
+int admin_meter_export(struct req *rq);
+
 /*
  * Residents (mini-program): api_resident.c, api_pay.c, api_wxnotify.c.
  * Routes with PERM_RESIDENT need "Authorization: Bearer <token>" from

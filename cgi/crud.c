@@ -6,6 +6,7 @@
 #include "crud.h"
 #include "audit.h"
 #include "log.h"
+#include "xlsx_export.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +49,13 @@ static int query_int(struct req *rq, const char *name, int64_t def, int64_t min,
 
 int api_page(struct req *rq, struct page *pg)
 {
+	if (rq->export_sheet) {
+		/* an export: every row from the start, up to the cap (xlsx_export.h) */
+		pg->page = 1;
+		pg->size = XLSX_MAX_ROWS;
+		pg->offset = 0;
+		return XQ_OK;
+	}
 	if (query_int(rq, "page", 1, 1, 1000000, &pg->page) ||
 	    query_int(rq, "page_size", 20, 1, 200, &pg->size))
 		return XQ_EINVAL;
@@ -116,6 +124,8 @@ int api_list_reply(struct req *rq, int rc, struct db_res *count, struct db_res *
 {
 	cJSON *o;
 
+	if (rq->export_sheet)
+		return xlsx_reply(rq, rc, count, rows);
 	if (rc) {
 		db_res_release(count);
 		db_res_release(rows);

@@ -29,6 +29,13 @@ struct route xq_routes[] = {
 	{ "PUT",    A "/buildings/{id}",                  admin_building_update,         "estate.edit",    R_JSON },
 	{ "DELETE", A "/buildings/{id}",                  admin_building_delete,         "estate.edit",    0 },
 
+	/* console (issue 6): dashboard figures; Excel exports with the filters and
+	 * the permission of the lists they mirror (cgi/admin_export.c) */
+	{ "GET",    A "/dashboard",                       admin_dashboard,               "estate.read",    0 },
+	{ "GET",    A "/houses.xlsx",                     admin_house_export,            "estate.read",    0 },
+	{ "GET",    A "/bills.xlsx",                      admin_bill_export,             "estate.read",    0 },
+	{ "GET",    A "/meters.xlsx",                     admin_meter_export,            "estate.read",    0 },
+
 	{ "GET",    A "/houses",                          admin_house_list,              "estate.read",    0 },
 	{ "POST",   A "/houses",                          admin_house_create,            "estate.edit",    R_JSON },
 	{ "GET",    A "/houses/{id}",                     admin_house_get,               "estate.read",    0 },

@@ -23,6 +23,8 @@ PACKAGES=(
 	jq # resident area: tools/play-resident.sh
 	# miniprogram (issue 7): jest + miniprogram-simulate tests (npm ci)
 	nodejs
+	# console (issue 6): headless browser tests, and CJK fonts so Chinese renders
+	chromium fonts-noto-cjk unzip
 )
 # miniprogram: Debian's npm only where no npm exists (NodeSource's nodejs
 # carries its own, and Debian's npm package would conflict with it).

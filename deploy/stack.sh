@@ -16,7 +16,9 @@
 #   XQ_BUILD       build directory holding cgi/xq-api, sim/wxsim/xq-wxsim and cli/xqctl
 #                  (default: <repo>/build)
 #   XQ_SKIP_DEPS=1  do not run deploy/install-deps.sh
-#   XQ_SKIP_BUILD=1 do not run cmake
+#   XQ_SKIP_BUILD=1 do not run cmake nor build the console
+#   XQ_SKIP_CONSOLE=1 do not build the console (deploy/console-build.sh); nginx
+#                   serves console/dist if it exists, else console/placeholder
 #   XQ_NO_DEMO=1    do not load the demo data (the admin account is still created)
 #   XQ_DEMO_BILL=0  do not bill the month before last after loading the demo
 #   XQ_FRESH=1      start from nothing: stop the stack in XQ_VAR and delete its
@@ -787,6 +789,11 @@ cmd_start() {
 		say "building in $XQ_BUILD"
 		cmake -S "$REPO" -B "$XQ_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 		cmake --build "$XQ_BUILD" -j2
+		# the staff console (issue 6): npm ci + vite build into console/dist when stale
+		if [ "${XQ_SKIP_CONSOLE:-0}" != 1 ]; then
+			bash "$REPO/deploy/console-build.sh" ||
+				die "console build failed (XQ_SKIP_CONSOLE=1 starts the stack without building it)"
+		fi
 	fi
 	# Paths set here belong to the stack; an XQ_DB_SOCKET etc. from the caller's
 	# environment would point the programs elsewhere. Other XQ_* keys pass

@@ -68,6 +68,8 @@ phase deps bash deploy/install-deps.sh
 phase configure cmake -S . -B "$BUILD" -DXQ_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
 	-DXQ_TEST_PORT="${XQ_TEST_PORT:-18080}"
 phase build cmake --build "$BUILD" -j2
+# the staff console, served by the test stack's nginx and driven by e2e.console_browser
+phase console bash deploy/console-build.sh
 stop_teststack
 rc=0
 phase ctest run_ctest || rc=$?

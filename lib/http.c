@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void req_init(struct req *rq, FCGX_Request *fcgi, struct db *db, const struct config *cfg)
 {
@@ -73,6 +74,9 @@ void req_release(struct req *rq)
 	buf_release(&rq->body);
 	buf_release(&rq->headers);
 	buf_release(&rq->out);
+	if (rq->body_file)
+		fclose(rq->body_file);
+	rq->body_file = NULL;
 	log_set_request_id("");
 }
 
@@ -254,6 +258,10 @@ int resp_json(struct req *rq, int status, cJSON *body)
 	char *text = cJSON_PrintUnformatted(body);
 
 	cJSON_Delete(body);
+	if (rq->body_file) { /* an error after an export was prepared replaces it */
+		fclose(rq->body_file);
+		rq->body_file = NULL;
+	}
 	rq->status = status;
 	rq->content_type = NULL;
 	buf_reset(&rq->out);
@@ -275,6 +283,26 @@ int resp_text(struct req *rq, int status, const char *content_type, const char *
 	rq->content_type = content_type;
 	buf_reset(&rq->out);
 	buf_puts(&rq->out, text);
+	rq->responded = 1;
+	return status;
+}
+
+int resp_file(struct req *rq, int status, const char *content_type, FILE *f)
+{
+	struct stat st;
+	long pos = ftell(f);
+	char len[32];
+
+	if (rq->body_file)
+		fclose(rq->body_file);
+	rq->body_file = f;
+	if (pos >= 0 && fstat(fileno(f), &st) == 0 && st.st_size >= pos) {
+		xq_snprintf(len, sizeof(len), "%lld", (long long)(st.st_size - pos));
+		resp_header(rq, "Content-Length", len);
+	}
+	rq->status = status;
+	rq->content_type = content_type;
+	buf_reset(&rq->out);
 	rq->responded = 1;
 	return status;
 }
@@ -328,5 +356,15 @@ void req_finish(struct req *rq)
 	ctype = rq->content_type ? rq->content_type : "application/json; charset=utf-8";
 	FCGX_FPrintF(out, "Status: %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\nX-Request-Id: %s\r\n%s\r\n",
 		     rq->status, reason(rq->status), ctype, rq->rid, rq->headers.data);
+	if (rq->body_file) {
+		/* an export: streamed in chunks, never held in memory whole */
+		char chunk[65536];
+		size_t n;
+
+		while ((n = fread(chunk, 1, sizeof(chunk), rq->body_file)) > 0)
+			if (FCGX_PutStr(chunk, (int)n, out) < 0)
+				break;
+		return;
+	}
 	FCGX_PutStr(rq->out.data, (int)rq->out.len, out);
 }

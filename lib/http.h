@@ -18,11 +18,13 @@
 #include "xq.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 
 struct FCGX_Request;
 struct db;
 struct config;
 struct route;
+struct xlsx_sheet;
 
 #define REQ_MAX_PARAMS 8
 
@@ -71,6 +73,11 @@ struct req {
 	int responded;
 
 	struct req_cleanup *cleanups;
+
+	/* console exports (issue 6): a file body streamed by req_finish, and the
+	 * sheet a list handler writes instead of JSON (cgi/xlsx_export.h) */
+	FILE *body_file;
+	const struct xlsx_sheet *export_sheet;
 };
 
 /* Sets up rq from an accepted FastCGI request; reads no body yet. */
@@ -107,6 +114,12 @@ void resp_header(struct req *rq, const char *name, const char *value);
 int resp_json(struct req *rq, int status, cJSON *body);
 /* A non-JSON response (e.g. Prometheus text); text is copied. Returns status. */
 int resp_text(struct req *rq, int status, const char *content_type, const char *text);
+/*
+ * A file response (an export): f is streamed from its current position to
+ * its end by req_finish and closed with the request; takes ownership of f.
+ * Content-Length is sent, so f must be a regular file. Returns status.
+ */
+int resp_file(struct req *rq, int status, const char *content_type, FILE *f);
 /* The error envelope with the code's standard Chinese text. Returns the HTTP status. */
 int resp_fail(struct req *rq, int rc);
 /* The error envelope with a specific Chinese message and optional field name. */
