@@ -117,4 +117,12 @@ int api_wxpay_notify(struct req *rq);
 
 /* pay_txn_parse(), pay_txn_check(), pay_settle(): lib/payops.h */
 
+/* admin_payops.c (payops): payments, refunds, cash/bank/balance payments, reconciliation */
+int admin_payment_list(struct req *rq);
+int admin_payment_refund(struct req *rq);
+int admin_refund_list(struct req *rq);
+int admin_house_payment(struct req *rq);
+int admin_reconciliation_get(struct req *rq);
+int api_pay_from_balance(struct req *rq);
+
 #endif

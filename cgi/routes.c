@@ -81,6 +81,14 @@ struct route xq_routes[] = {
 	{ "GET",    "/api/v1/orders/{id}",                api_order_get,                 PERM_RESIDENT,    0 },
 	{ "POST",   "/wxpay/notify",                      api_wxpay_notify,              PERM_PUBLIC,      0 },
 	{ "POST",   A "/houses/{id}/binding-code",        admin_house_binding_code,      "resident.edit",  0 },
+
+	/* payops: payments, refunds, staff-recorded payments, balance payments, reconciliation */
+	{ "GET",    A "/payments",                        admin_payment_list,            "payment.read",   0 },
+	{ "POST",   A "/payments/{id}/refund",            admin_payment_refund,          "refund",         R_JSON },
+	{ "GET",    A "/refunds",                         admin_refund_list,             "payment.read",   0 },
+	{ "POST",   A "/houses/{id}/payments",            admin_house_payment,           "payment.record", R_JSON },
+	{ "GET",    A "/reconciliations",                 admin_reconciliation_get,      "payment.read",   0 },
+	{ "POST",   "/api/v1/houses/{id}/pay-from-balance", api_pay_from_balance,        PERM_RESIDENT,    R_OWN_HOUSE },
 };
 
 const size_t xq_nroutes = sizeof(xq_routes) / sizeof(xq_routes[0]);
