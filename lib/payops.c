@@ -500,7 +500,8 @@ static int refund_tx(struct db *db, void *arg)
 
 	s->applied = 0;
 	if (!final)
-		return XQ_EINVAL;
+		return xq_error(XQ_EPROTO, "refund '%s': unknown refund_status '%s'", t->out_refund_no,
+				t->refund_status);
 	if ((rc = db_run(db, &q_refund_lock, &r, t->out_refund_no)))
 		return rc;
 	if (r.nrows != 1) {
@@ -631,11 +632,9 @@ static int process_refund(struct db *db, const struct config *cfg, int64_t inbox
 		return 400;
 	}
 	rc = pay_refund_settle(db, &rt, inbox_id, NULL);
-	if (rc == XQ_ENOTFOUND || rc == XQ_EPROTO || rc == XQ_EINVAL) {
+	if (rc == XQ_ENOTFOUND || rc == XQ_EPROTO) {
 		inbox_mark(db, inbox_id, "error", rt.out_trade_no,
-			   rc == XQ_ENOTFOUND ? "unknown out_refund_no"
-			   : rc == XQ_EPROTO  ? "refund amount mismatch"
-					      : "unknown refund_status");
+			   rc == XQ_ENOTFOUND ? "unknown out_refund_no" : "refund does not match ours");
 		xq_snprintf(msg, sizeof(msg), "%s：退款单号 %.64s",
 			    rc == XQ_ENOTFOUND ? "收到未知退款单的通知" : "退款通知与本地记录不符",
 			    rt.out_refund_no);
@@ -643,6 +642,9 @@ static int process_refund(struct db *db, const struct config *cfg, int64_t inbox
 			     rt.out_refund_no, inbox_id, xq_strerror(rc), msg);
 		return 400;
 	}
+	if (rc)
+		log_error("notify inbox %lld: refund '%s' not applied: %s; left for retry",
+			  (long long)inbox_id, rt.out_refund_no, xq_strerror(rc));
 	return rc ? 500 : 200;
 }
 
@@ -715,7 +717,7 @@ int payops_notify_process(struct db *db, const struct config *cfg, int64_t inbox
 		return 400;
 	}
 
-	payops_fault_point("notify_before_settle");
+	payops_fault_point("notify_before_settle", t.out_trade_no);
 
 	/* credit once, and mark the inbox row in the same transaction */
 	rc = pay_settle(db, &t, inbox_id, NULL);
@@ -744,22 +746,33 @@ int payops_notify_process(struct db *db, const struct config *cfg, int64_t inbox
 /*
  * XQ_FAULT_NOTIFY, for the crash tests only (never set in production; the
  * variable is read at each call so a test can arm it for one process):
- *   sleep:<ms>  stall here, long enough for the test to SIGKILL the process
- *   kill        raise SIGKILL here, after the inbox row is committed
+ *   sleep:<ms>[@<out_trade_no>]  stall here, long enough to SIGKILL the process
+ *   kill[@<out_trade_no>]        raise SIGKILL here, after the inbox row is committed
+ * With @out_trade_no only that order's notifications trip it.
  */
-void payops_fault_point(const char *where)
+void payops_fault_point(const char *where, const char *out_trade_no)
 {
-	const char *f = getenv("XQ_FAULT_NOTIFY");
+	const char *f = getenv("XQ_FAULT_NOTIFY"), *at;
+	char what[32];
+	size_t len;
 
 	if (!f || !*f)
 		return;
-	if (!strncmp(f, "sleep:", 6)) {
+	at = strchr(f, '@');
+	if (at && (!out_trade_no || strcmp(at + 1, out_trade_no)))
+		return;
+	len = at ? (size_t)(at - f) : strlen(f);
+	if (len >= sizeof(what))
+		return;
+	memcpy(what, f, len);
+	what[len] = '\0';
+	if (!strncmp(what, "sleep:", 6)) {
 		int64_t ms = 0;
-		if (xq_parse_i64(f + 6, &ms) == XQ_OK && ms > 0 && ms < 600000) {
+		if (xq_parse_i64(what + 6, &ms) == XQ_OK && ms > 0 && ms < 600000) {
 			log_warn("fault hook at '%s': sleeping %lld ms", where, (long long)ms);
 			usleep((useconds_t)(ms * 1000));
 		}
-	} else if (!strcmp(f, "kill")) {
+	} else if (!strcmp(what, "kill")) {
 		log_warn("fault hook at '%s': SIGKILL", where);
 		raise(SIGKILL);
 	}

@@ -168,7 +168,7 @@ struct staff_payment_result {
 int payops_staff_payment(struct db *db, const struct audit_actor *who, const struct staff_payment *p,
 			 struct staff_payment_result *out /* OUT */);
 
-/* Test-only fault hook (docs/payments.md): XQ_FAULT_NOTIFY=sleep:<ms>|kill. */
-void payops_fault_point(const char *where);
+/* Test-only fault hook (docs/payments.md): XQ_FAULT_NOTIFY=sleep:<ms>|kill[@out_trade_no]. */
+void payops_fault_point(const char *where, const char *out_trade_no);
 
 #endif

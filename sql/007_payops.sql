@@ -17,7 +17,7 @@ ALTER TABLE wx_notify_inbox
 -- once per claim; refunded_fen is the sum of successful refunds, so that
 -- 'partially_refunded' and 'refunded' can be told apart.
 ALTER TABLE wx_order
-	MODIFY state VARCHAR(16) NOT NULL DEFAULT 'created'
+	MODIFY state VARCHAR(24) NOT NULL DEFAULT 'created'
 		CHECK (state IN ('created', 'paid', 'closed', 'refunded', 'partially_refunded')),
 	ADD COLUMN refunded_fen BIGINT NOT NULL DEFAULT 0 AFTER payer_total_fen,
 	ADD COLUMN sync_claim_until DATETIME(3) NULL AFTER closed_at,
