@@ -289,10 +289,11 @@ TEST(concurrent_duplicates)
 				   0, 0, &reqs[n++]);
 		free(plain);
 	}
-	/* shuffle (Fisher-Yates, fixed seed so a failure can be replayed) */
-	srand(42);
-	for (size_t i = n - 1; i > 0; i--) {
-		size_t j = (size_t)rand() % (i + 1);
+	/* shuffle (Fisher-Yates with a fixed-seed LCG, so a failure can be replayed) */
+	for (size_t i = n - 1, x = 42; i > 0; i--) {
+		size_t j;
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		j = (size_t)(x >> 33) % (i + 1);
 		struct wxgen_req t = reqs[i];
 		reqs[i] = reqs[j];
 		reqs[j] = t;
