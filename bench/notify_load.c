@@ -1,7 +1,7 @@
 /*
  * notify_load.c - the load side of bench/notify.sh.
  *
- *   notify_load notify N CONC   N topup orders inserted into MariaDB, N WeChat
+ *   notify_load notify N CONC   N topup orders (over 200 houses) inserted into MariaDB, N WeChat
  *                               notifications signed and encrypted beforehand
  *                               (tests/e2e/wxnotify_gen.c), then fired at
  *                               /wxpay/notify CONC at a time; prints the rate
@@ -36,8 +36,8 @@ DB_QUERY(q_order) = {
 DB_QUERY(q_count) = {
 	"bn_count",
 	"SELECT COUNT(*), COALESCE(SUM(p.amount_fen), 0) FROM payment p JOIN wx_order o ON o.id = p.wx_order_id"
-	" WHERE o.house_id = ?",
-	"l", "ll",
+	" WHERE o.out_trade_no LIKE ?",
+	"s", "ll",
 };
 DB_QUERY(q_bill) = {
 	"bn_bill",
@@ -55,8 +55,10 @@ DB_QUERY(q_bind) = {
 static struct config cfg;
 static struct db *db;
 
+#define BENCH_HOUSES 200
+
 struct orders {
-	int64_t house, user, n;
+	int64_t house[BENCH_HOUSES], user, n;
 	char (*otn)[33];
 };
 
@@ -66,7 +68,8 @@ static int orders_tx(struct db *d, void *arg)
 	int rc;
 
 	for (int64_t i = 0; i < o->n; i++)
-		if ((rc = db_run(d, &q_order, NULL, o->otn[i], o->house, o->user, "oBenchPayer", 100 + i % 900)))
+		if ((rc = db_run(d, &q_order, NULL, o->otn[i], o->house[i % BENCH_HOUSES], o->user,
+				 "oBenchPayer", 100 + i % 900)))
 			return rc;
 	return XQ_OK;
 }
@@ -93,8 +96,15 @@ static int do_notify(int64_t n, int conc)
 	if (wxgen_init(&gen, &cfg) || db_run(db, &q_comm, NULL, code, code))
 		return 1;
 	db_run(db, &q_bldg, NULL, db_insert_id(db));
-	db_run(db, &q_house, NULL, db_insert_id(db), uniq);
-	o.house = db_insert_id(db);
+	{
+		int64_t bldg = db_insert_id(db);
+		for (int h = 0; h < BENCH_HOUSES; h++) {
+			char room[16];
+			snprintf(room, sizeof(room), "%d", 1000 + h);
+			db_run(db, &q_house, NULL, bldg, room);
+			o.house[h] = db_insert_id(db);
+		}
+	}
 	snprintf(code, sizeof(code), "oBench%s", uniq);
 	db_run(db, &q_user, NULL, code);
 	o.user = db_insert_id(db);
@@ -123,7 +133,8 @@ static int do_notify(int64_t n, int conc)
 	t0 = mono_us();
 	ok = wxgen_fire(url, r, (size_t)n, conc);
 	t1 = mono_us();
-	db_run(db, &q_count, &res, o.house);
+	snprintf(code, sizeof(code), "XQB%s%%", uniq);
+	db_run(db, &q_count, &res, code);
 	printf("notifications %lld, concurrency %d: %zu answered 200 in %.2f s = %.0f/s; payments credited %lld"
 	       " (%lld fen, expected %lld)\n",
 	       (long long)n, conc, ok, (double)(t1 - t0) / 1e6, (double)ok * 1e6 / (double)(t1 - t0),

@@ -301,9 +301,19 @@ static int account_lock(struct db *db, int64_t house_id, int64_t *id, int64_t *b
 	struct db_res r;
 	int rc;
 
-	if ((rc = db_run(db, &q_account_ensure, NULL, house_id)) ||
-	    (rc = db_run(db, &q_account_lock, &r, house_id)))
+	/*
+	 * Lock first and create only when missing: INSERT IGNORE on an existing
+	 * row takes a shared lock that the FOR UPDATE must then upgrade, and two
+	 * payments of one house doing that at once deadlock every time.
+	 */
+	if ((rc = db_run(db, &q_account_lock, &r, house_id)))
 		return rc;
+	if (r.nrows == 0) {
+		db_res_release(&r);
+		if ((rc = db_run(db, &q_account_ensure, NULL, house_id)) ||
+		    (rc = db_run(db, &q_account_lock, &r, house_id)))
+			return rc;
+	}
 	if (r.nrows != 1) {
 		db_res_release(&r);
 		return xq_error(XQ_ERROR, "no account for house %lld", (long long)house_id);

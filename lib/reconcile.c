@@ -215,7 +215,7 @@ DB_QUERY(q_our_payments) = {
 	"SELECT p.external_ref, p.amount_fen, COALESCE(o.transaction_id, ''), p.house_id"
 	" FROM payment p LEFT JOIN wx_order o ON o.id = p.wx_order_id"
 	" WHERE p.channel = 'wechat' AND p.status = 'success' AND p.paid_at >= ? AND p.paid_at < ?"
-	" ORDER BY p.external_ref",
+	" ORDER BY CAST(p.external_ref AS BINARY)", /* strcmp order, like the bill lines */
 	"ss",
 	"slsl",
 };
@@ -223,7 +223,7 @@ DB_QUERY(q_our_refunds) = {
 	"recon_our_refunds",
 	"SELECT out_refund_no, amount_fen, COALESCE(out_trade_no, ''), state FROM refund"
 	" WHERE created_at >= ? AND created_at < ? AND state NOT IN ('requested', 'rejected')"
-	" ORDER BY out_refund_no",
+	" ORDER BY CAST(out_refund_no AS BINARY)",
 	"ss",
 	"slss",
 };

@@ -415,6 +415,8 @@ int wxpay_query(const struct config *cfg, const char *out_trade_no, struct wxpay
 
 /* ---- trade bill download (§12.2): signed request, unsigned answer ----------- */
 
+#define WX_BILL_MAX (256u * 1024 * 1024)
+
 int wxpay_download(const struct config *cfg, const char *path_query, struct wxpay_reply *r)
 {
 	const struct wx_keys *k;
@@ -426,6 +428,9 @@ int wxpay_download(const struct config *cfg, const char *path_query, struct wxpa
 	buf_init(&auth, 4096);
 	buf_init(&url, 4096);
 	buf_init(&line, 4200);
+	/* a bill file is far larger than an API answer: a busy estate's day is megabytes */
+	buf_release(&r->body);
+	buf_init(&r->body, WX_BILL_MAX);
 	if ((rc = wxclient_keys(cfg, &k)) || (rc = make_nonce(nonce)))
 		goto out;
 	rc = wxpay_sign_request(k->merchant, cfg->wx_mchid, cfg->wx_merchant_serial, "GET",
