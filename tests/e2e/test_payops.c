@@ -746,7 +746,19 @@ TEST(staff_and_balance_payments)
 	}
 	/* no credit left */
 	CHECK_EQ_I64(client_req(&res1, "POST", path2, "{}", NULL), 409);
-	/* the balance is the sum of the ledger: +4000 -3000 -1000 +6000 -4000 -1500 -500 */
+	/* without a serial, the console's Idempotency-Key header is the key (1 fen to b4) */
+	{
+		char hk[80];
+		int64_t p1;
+		snprintf(hk, sizeof(hk), "Idempotency-Key: idem-%s", uniq);
+		staff.extra_header = hk;
+		CHECK_EQ_I64(client_req(&staff, "POST", path, "{\"channel\":\"cash\",\"amount_fen\":1}", NULL), 201);
+		p1 = (int64_t)jnum(&staff, "payment_id");
+		CHECK_EQ_I64(client_req(&staff, "POST", path, "{\"channel\":\"cash\",\"amount_fen\":1}", NULL), 200);
+		CHECK_EQ_I64(jnum(&staff, "payment_id"), p1);
+		staff.extra_header = NULL;
+	}
+	/* the balance is the sum of the ledger: +4000 -3000 -1000 +6000 -4000 -1500 -500 +1 -1 */
 	CHECK_EQ_I64(ql(&q_balance, 0, h), 0);
 	CHECK_EQ_I64(ql(&q_balance, 1, h), 0);
 }
