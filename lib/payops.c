@@ -349,6 +349,12 @@ DB_QUERY(q_pay_items) = {
 	"l",
 	"ll",
 };
+DB_QUERY(q_account_for_order) = {
+	"payops_account_for_order",
+	"INSERT IGNORE INTO account (house_id) SELECT house_id FROM wx_order WHERE out_trade_no = ?",
+	"s",
+	NULL,
+};
 DB_QUERY(q_pay_order_paid) = {
 	"pay_order_paid",
 	"UPDATE wx_order SET state = 'paid', transaction_id = ?, payer_total_fen = ?,"
@@ -450,6 +456,12 @@ int pay_settle(struct db *db, const struct pay_txn *t, int64_t inbox_id, int *cr
 
 	if (strcmp(t->trade_state, "SUCCESS"))
 		return XQ_EINVAL;
+	/*
+	 * The house's account is created before, in its own statement: inside the
+	 * transaction two first payments of a new house would both find no row,
+	 * hold gap locks and deadlock on the insert.
+	 */
+	db_run(db, &q_account_for_order, NULL, t->out_trade_no);
 	rc = db_tx(db, settle_tx, &s);
 	if (credited)
 		*credited = s.credited;
@@ -1423,7 +1435,11 @@ int payops_staff_payment(struct db *db, const struct audit_actor *who, const str
 			 struct staff_payment_result *out)
 {
 	struct staff_pay_tx s = { who, p, out };
-	int rc = db_tx(db, staff_pay_tx, &s);
+	int rc;
+
+	/* the account exists before the transaction (see pay_settle); an unknown house fails here harmlessly */
+	db_run(db, &q_account_ensure, NULL, p->house_id);
+	rc = db_tx(db, staff_pay_tx, &s);
 
 	/* two requests with the same new key at once: the loser sees the winner's row */
 	if (rc == XQ_ECONFLICT && p->external_ref && *p->external_ref && !out->message_zh[0])
