@@ -130,6 +130,16 @@ DB_QUERY(q_recon) = {
 	"t_po_recon", "SELECT status, diffs, detail FROM reconciliation WHERE bill_date = ?", "s", "sls",
 };
 
+DB_QUERY(q_inbox_plant) = {
+	"t_po_inbox_plant",
+	"INSERT INTO wx_notify_inbox (received_at, notify_id, event_type, headers, body)"
+	" VALUES (NOW(3) - INTERVAL 2 MINUTE, ?, 'TRANSACTION.SUCCESS', ?, ?)",
+	"sss", NULL,
+};
+DB_QUERY(q_refund_state) = {
+	"t_po_refund_state", "SELECT state FROM refund WHERE id = ?", "l", "s",
+};
+
 static struct config cfg;
 static struct db *db;
 static struct wxgen gen;
@@ -862,6 +872,111 @@ TEST(reconcile)
 	CHECK_EQ_I64(qi(&q_alert, 0, body), 1);
 }
 
+/*
+ * Two cron hosts at once: notifications stored but never processed (as if
+ * xq-api had died after each insert; signed 2 minutes ago, when they were
+ * received) are taken by two concurrent `xqctl pay-retry` runs: each order
+ * is credited once and the two runs' counts add up.
+ */
+TEST(pay_retry_two_hosts)
+{
+	enum { N = 12 };
+	char otn[N][40], nid[N][48], cmd[600], line[512];
+	int64_t h = new_house("903"), credited = 0;
+	FILE *p1, *p2;
+
+	CHECK_EQ_I64(client_req(&res1, "GET", "/api/v1/me", NULL, NULL), 200);
+	CHECK_EQ_I64(db_run(db, &q_bind, NULL, (int64_t)jnum(&res1, "user.id"), h), XQ_OK);
+	for (int i = 0; i < N; i++) {
+		struct wxgen_req r;
+		char *plain, *hdr;
+		cJSON *hj = cJSON_CreateObject();
+		char period[8];
+
+		snprintf(period, sizeof(period), "2024-%02d", i + 1);
+		bill_order(h, new_bill(h, period, 500 + i, "2024-12-25"), otn[i]);
+		snprintf(nid[i], sizeof(nid[i]), "EV-2h-%s-%d", uniq, i);
+		plain = wxgen_txn(&gen, otn[i], 500 + i, NULL, NULL);
+		wxgen_sign(&gen, wxgen_envelope(&gen, nid[i], "TRANSACTION.SUCCESS", "transaction", plain),
+			   -120, 0, &r);
+		free(plain);
+		for (int k = 0; k < 4; k++) {
+			char *colon = strchr(r.hdr[k], ':');
+			if (colon) {
+				*colon = '\0';
+				cJSON_AddStringToObject(hj, r.hdr[k], colon + 2);
+			}
+		}
+		cJSON_AddStringToObject(hj, "Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048");
+		hdr = cJSON_PrintUnformatted(hj);
+		CHECK_EQ_I64(db_run(db, &q_inbox_plant, NULL, nid[i], hdr, r.body), XQ_OK);
+		cJSON_free(hdr);
+		cJSON_Delete(hj);
+		wxgen_req_release(&r);
+	}
+	snprintf(cmd, sizeof(cmd), "'%s' pay-retry --min-age 0 2>&1", getenv("XQCTL"));
+	p1 = popen(cmd, "r");
+	p2 = popen(cmd, "r");
+	CHECK(p1 && p2);
+	for (FILE **pp = (FILE *[]){ p1, p2, NULL }; *pp; pp++) {
+		while (fgets(line, sizeof(line), *pp)) {
+			long long seen, claimed, cr;
+			if (sscanf(line, "pay-retry: %lld unprocessed, %lld claimed: %lld credited", &seen,
+				   &claimed, &cr) == 3)
+				credited += cr;
+		}
+		CHECK_EQ_I64(pclose(*pp), 0);
+	}
+	CHECK_EQ_I64(credited, N);
+	for (int i = 0; i < N; i++) {
+		CHECK_EQ_I64(qi(&q_pay_count, 0, otn[i]), 1);
+		CHECK_EQ_I64(qi(&q_inbox_nid, 1, nid[i]), 1);
+		CHECK_EQ_I64(qi(&q_inbox_nid, 3, nid[i]), 0);
+	}
+	CHECK_EQ_I64(ql(&q_balance, 0, h), 0);
+	CHECK_EQ_I64(ql(&q_balance, 1, h), 0);
+}
+
+/* WeChat answers the refund request with 500: the refund waits, pay-sync sends it again. */
+TEST(refund_resent_by_pay_sync)
+{
+	char otn[40], path[96], out[4096];
+	int64_t h = new_house("904"), pid, rid;
+	struct db_res r;
+
+	{
+		CHECK_EQ_I64(client_req(&res1, "GET", "/api/v1/me", NULL, NULL), 200);
+		CHECK_EQ_I64(db_run(db, &q_bind, NULL, (int64_t)jnum(&res1, "user.id"), h), XQ_OK);
+	}
+	pid = paid_topup(h, 800, otn);
+	CHECK_EQ_I64(client_req(&sim, "POST", "/sim/faults",
+				"{\"fault\":\"system_error\",\"count\":1,\"path\":\"/v3/refund/domestic/refunds\"}",
+				NULL), 200);
+	snprintf(path, sizeof(path), A "/payments/%lld/refund", (long long)pid);
+	CHECK_EQ_I64(client_req(&staff, "POST", path, "{\"amount_fen\":300,\"reason\":\"重发测试\"}", NULL), 201);
+	CHECK_STR(jstr(&staff, "state"), "requested");
+	rid = (int64_t)jnum(&staff, "id");
+	/* still promised: the credit left for another refund is 500 */
+	CHECK_EQ_I64(client_req(&staff, "POST", path, "{\"amount_fen\":501,\"reason\":\"超额\"}", NULL), 409);
+	CHECK_EQ_I64(xqctl("pay-sync --min-age 0", out, sizeof(out)), 0);
+	CHECK(strstr(out, "1 refunds followed up") != NULL);
+	for (int i = 0; i < 100; i++) {
+		CHECK_EQ_I64(db_run(db, &q_refund_state, &r, rid), XQ_OK);
+		if (r.nrows && !strcmp(db_str(&r, 0, 0), "success")) {
+			db_res_release(&r);
+			break;
+		}
+		db_res_release(&r);
+		usleep(100000);
+	}
+	CHECK_EQ_I64(db_run(db, &q_refund_state, &r, rid), XQ_OK);
+	CHECK_STR(db_str(&r, 0, 0), "success");
+	db_res_release(&r);
+	CHECK_EQ_I64(ql(&q_refund_ledger, 0, pid), 1);
+	CHECK_EQ_I64(ql(&q_balance, 0, h), 500);
+	CHECK_EQ_I64(ql(&q_balance, 1, h), 500);
+}
+
 int main(void)
 {
 	const char *conf = getenv("XQ_CONFIG"), *simurl = getenv("XQ_WXSIM_URL");
@@ -912,6 +1027,10 @@ int main(void)
 		RUN(staff_and_balance_payments);
 	if (!only || strstr(only, "reconcile"))
 		RUN(reconcile);
+	if (!only || strstr(only, "pay_retry_two_hosts"))
+		RUN(pay_retry_two_hosts);
+	if (!only || strstr(only, "refund_resent_by_pay_sync"))
+		RUN(refund_resent_by_pay_sync);
 	if (!only || strstr(only, "crash_after_inbox"))
 		RUN(crash_after_inbox);
 	client_release(&staff);
