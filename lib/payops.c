@@ -611,12 +611,17 @@ static void inbox_mark(struct db *db, int64_t id, const char *result, const char
 		log_error("notify inbox %lld: cannot record result '%s'", (long long)id, result);
 }
 
+DB_QUERY(q_order_house) = {
+	"payops_order_house", "SELECT house_id FROM wx_order WHERE out_trade_no = ?", "s", "l",
+};
+
 /* An alert about a notification whose money we cannot take (critical: money may be lost). */
 static void notify_alert(struct db *db, const char *kind, const char *otn, int64_t inbox_id,
 			 const char *what, const char *msg_zh)
 {
 	char dk[96], detail[512];
 	cJSON *d = cJSON_CreateObject();
+	int64_t house_id = 0;
 	char *txt;
 
 	xq_snprintf(dk, sizeof(dk), "%s:%.40s", kind, otn && *otn ? otn : "-");
@@ -629,12 +634,17 @@ static void notify_alert(struct db *db, const char *kind, const char *otn, int64
 	xq_snprintf(detail, sizeof(detail), "%s", txt);
 	cJSON_free(txt);
 	cJSON_Delete(d);
-	payops_alert(db, kind, "critical", 0, dk, msg_zh, detail);
+	/* a known order names the house (and so the community) the alert belongs to */
+	if (otn && *otn) {
+		struct db_res r;
+		if (db_run(db, &q_order_house, &r, otn) == XQ_OK) {
+			if (r.nrows == 1)
+				house_id = db_i64(&r, 0, 0);
+			db_res_release(&r);
+		}
+	}
+	payops_alert(db, kind, "critical", house_id, dk, msg_zh, detail);
 }
-
-DB_QUERY(q_order_house) = {
-	"payops_order_house", "SELECT house_id FROM wx_order WHERE out_trade_no = ?", "s", "l",
-};
 
 static int process_refund(struct db *db, const struct config *cfg, int64_t inbox_id, const char *pt,
 			  size_t n)

@@ -7,8 +7,11 @@
  *  - xq-api SIGKILLed after storing a notification (XQ_FAULT_NOTIFY=kill):
  *    WeChat's retry credits once, and `xqctl pay-retry` credits a stored
  *    notification that nobody retried;
+ *  - two `xqctl pay-retry` runs at once over stored, unprocessed
+ *    notifications (two cron hosts): each order credited once;
  *  - pay-sync: an order whose callbacks all failed is settled by the query,
- *    an expired one closed, a SUCCESS for a closed order still credited;
+ *    an expired one closed, a SUCCESS for a closed order still credited, a
+ *    refund WeChat refused with 500 sent again;
  *  - refunds: partial and full, concurrent refunds exceeding the amount
  *    (one refused), the refund callback replayed (one ledger entry);
  *  - cash and bank payments (idempotency key, oldest bill first, credit),
@@ -81,6 +84,10 @@ DB_QUERY(q_inbox_nid) = {
 };
 DB_QUERY(q_alert) = {
 	"t_po_alert", "SELECT COUNT(*), COALESCE(MAX(level), '') FROM alert WHERE dedup_key = ?", "s", "ls",
+};
+DB_QUERY(q_alert_house) = {
+	"t_po_alert_house", "SELECT COALESCE(MAX(house_id), 0), COALESCE(MAX(community_id), 0) FROM alert"
+	" WHERE dedup_key = ?", "s", "ll",
 };
 DB_QUERY(q_alert_like) = {
 	"t_po_alert_like", "SELECT COUNT(*) FROM alert WHERE dedup_key LIKE ?", "s", "l",
@@ -379,6 +386,9 @@ TEST(bad_notifications)
 		CHECK_STR(db_str(&r, 0, 1), "critical");
 		db_res_release(&r);
 	}
+	/* a known order: the alert belongs to its house and community */
+	CHECK_EQ_I64(qi(&q_alert_house, 0, dk), h);
+	CHECK_EQ_I64(qi(&q_alert_house, 1, dk), comm);
 	snprintf(unknown, sizeof(unknown), "XQ%sdead", uniq);
 	CHECK_EQ_I64(notify_one(unknown, 100, NULL, 0, 0, "EV-unknown"), 400);
 	snprintf(dk, sizeof(dk), "pay_notify_unknown:%s", unknown);
