@@ -975,7 +975,10 @@ static int order_query_settle(struct db *db, const struct config *cfg, const cha
 	if ((rc = pay_txn_check(cfg, &t)))
 		return rc;
 	xq_snprintf(state, 33, "%s", t.trade_state);
-	if (!strcmp(t.trade_state, "SUCCESS") || !strcmp(t.trade_state, "REFUND"))
+	/* REFUND means paid and then (partly) refunded: the payment is still to be credited */
+	if (!strcmp(t.trade_state, "REFUND"))
+		xq_snprintf(t.trade_state, sizeof(t.trade_state), "SUCCESS");
+	if (!strcmp(t.trade_state, "SUCCESS"))
 		return pay_settle(db, &t, 0, credited);
 	return XQ_OK;
 }
