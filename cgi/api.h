@@ -24,6 +24,7 @@
 #define XQ_API_H
 
 #include "http.h"
+#include "payops.h"
 #include "router.h"
 
 /* routes.c */
@@ -168,27 +169,14 @@ int forecast_reply(struct req *rq, int64_t house_id, int64_t community_id);
 struct db;
 struct config;
 
-/* The fields of a WeChat Pay transaction object (§8.2/§9.2) that we use. */
-struct pay_txn {
-	char appid[33], mchid[33], out_trade_no[33], transaction_id[33], trade_state[33];
-	char currency[17];
-	char success_time[24]; /* UTC "YYYY-MM-DD HH:MM:SS", "" if absent */
-	int64_t total_fen, payer_total_fen;
-};
+/* pay_txn_parse(), pay_txn_check(), pay_settle(): lib/payops.h */
 
-/* Reads a decrypted/verified transaction JSON into t. XQ_EPROTO if required fields lack. */
-int pay_txn_parse(const char *json, size_t len, struct pay_txn *t /* OUT */);
-/* XQ_OK if t names our appid and mchid and CNY; XQ_EPROTO (logged) otherwise. */
-int pay_txn_check(const struct config *cfg, const struct pay_txn *t);
-/*
- * Credits a SUCCESS transaction once, in one transaction: payment row, ledger
- * 'payment' (+amount, pay:<payment_id>), 'settle' per bill of the order
- * (settle:<bill_id>:<payment_id>), bill paid_fen/status, the rest as account
- * credit, order state paid; and, when inbox_id > 0, that wx_notify_inbox row
- * marked credited/duplicate. An order already paid is a duplicate: XQ_OK with
- * *credited = 0. XQ_ENOTFOUND: unknown out_trade_no; XQ_EPROTO: amount differs
- * from the order; XQ_EINVAL: not SUCCESS; db codes otherwise (nothing written).
- */
-int pay_settle(struct db *db, const struct pay_txn *t, int64_t inbox_id, int *credited /* OUT, may be NULL */);
+/* admin_payops.c (payops): payments, refunds, cash/bank/balance payments, reconciliation */
+int admin_payment_list(struct req *rq);
+int admin_payment_refund(struct req *rq);
+int admin_refund_list(struct req *rq);
+int admin_house_payment(struct req *rq);
+int admin_reconciliation_get(struct req *rq);
+int api_pay_from_balance(struct req *rq);
 
 #endif

@@ -1,17 +1,20 @@
 /*
  * api_wxnotify.c - POST /wxpay/notify, WeChat Pay's payment callback (§8).
  * Order of work: store the raw headers and body in wx_notify_inbox and
- * commit; verify (signature, timestamp window, serial); decrypt; check
- * appid/mchid/currency; settle through pay_settle() (api_pay.c), which
- * also marks the inbox row in the same transaction. Answers 200 when the
- * payment is credited or was already, 4xx/5xx with {"code":"FAIL"} otherwise
- * so that WeChat sends it again. A failure while settling leaves the inbox
- * row unprocessed (processed_at NULL) for a retry job.
+ * commit; then payops_notify_process() (lib/payops.c, shared with xqctl
+ * pay-retry): verify (signature, timestamp window, serial); decrypt; check
+ * appid/mchid/currency; settle payments through pay_settle() and refunds
+ * (REFUND.*) through pay_refund_settle(), which mark the inbox row in the
+ * same transaction. Answers 200 when the payment is credited or was already,
+ * 4xx/5xx with {"code":"FAIL"} otherwise so that WeChat sends it again. A
+ * failure while settling leaves the inbox row unprocessed (processed_at NULL)
+ * for WeChat's retry and for xqctl pay-retry.
  */
 #include "api.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "payops.h"
 #include "wxclient.h"
 
 #include <openssl/crypto.h>
@@ -23,14 +26,6 @@ DB_QUERY(q_inbox_insert) = {
 	"INSERT INTO wx_notify_inbox (notify_id, event_type, headers, body, remote_ip)"
 	" VALUES (?, ?, ?, ?, ?)",
 	"sssss",
-	NULL,
-};
-
-DB_QUERY(q_inbox_result) = {
-	"notify_inbox_result",
-	"UPDATE wx_notify_inbox SET processed_at = NOW(3), result = ?, out_trade_no = ?, error = ?"
-	" WHERE id = ?",
-	"sssl",
 	NULL,
 };
 
@@ -50,25 +45,14 @@ static void add_hdr(cJSON *o, struct req *rq, const char *name)
 		cJSON_AddStringToObject(o, name, v);
 }
 
-/* Marks the inbox row done with a result that needs no retry from us. */
-static void inbox_done(struct req *rq, int64_t id, const char *result, const char *otn,
-		       const char *err)
-{
-	if (db_run(rq->db, &q_inbox_result, NULL, result, otn && *otn ? otn : NULL, err, id))
-		log_error("notify inbox %lld: cannot record result '%s'", (long long)id, result);
-}
-
 int api_wxpay_notify(struct req *rq)
 {
-	const struct wx_keys *k;
 	struct wxpay_sig_headers sh;
-	struct pay_txn t;
-	struct buf pt;
 	cJSON *hdrs, *body_json;
 	char notify_id[65] = "", event_type[33] = "";
 	char *hdr_text;
 	int64_t inbox_id;
-	int rc, credited = 0;
+	int rc, status;
 
 	/* 1. store first, believe later (headers as JSON, body raw) */
 	hdrs = cJSON_CreateObject();
@@ -100,63 +84,14 @@ int api_wxpay_notify(struct req *rq)
 	}
 	inbox_id = db_insert_id(rq->db);
 
-	/* 2. verify: headers, +-300 s, serial, signature over the raw body */
-	if ((rc = wxclient_keys(rq->cfg, &k))) {
-		log_error("notify inbox %lld: no keys to verify with", (long long)inbox_id);
-		return answer(rq, 500, 0); /* left unprocessed: our problem, not WeChat's */
-	}
+	/* 2-4. verify, decrypt, check, settle: the same core as xqctl pay-retry */
 	sh.timestamp = req_header(rq, "Wechatpay-Timestamp");
 	sh.nonce = req_header(rq, "Wechatpay-Nonce");
 	sh.signature = req_header(rq, "Wechatpay-Signature");
 	sh.serial = req_header(rq, "Wechatpay-Serial");
 	sh.signature_type = req_header(rq, "Wechatpay-Signature-Type");
-	rc = wxpay_verify_response(&k->keyset, &sh, rq->body.data ? rq->body.data : "", rq->body.len,
-				   xq_now_ms() / 1000);
-	if (rc) {
-		log_warn("notify inbox %lld ('%s'): verification failed: %s", (long long)inbox_id,
-			 notify_id, xq_strerror(rc));
-		inbox_done(rq, inbox_id, "bad_signature", NULL, xq_strerror(rc));
-		return answer(rq, 401, 0);
-	}
-
-	/* 3. decrypt (GCM tag checked) and read the transaction */
-	buf_init(&pt, 1024 * 1024);
-	rc = wxpay_notify_decrypt((const unsigned char *)rq->cfg->wx_apiv3_key,
-				  rq->cfg->wx_apiv3_key ? strlen(rq->cfg->wx_apiv3_key) : 0,
-				  rq->body.data, rq->body.len, &pt);
-	if (!rc)
-		rc = pay_txn_parse(pt.data, pt.len, &t);
-	OPENSSL_cleanse(pt.data, pt.len);
-	buf_release(&pt);
-	if (rc) {
-		log_warn("notify inbox %lld: cannot decrypt or read: %s", (long long)inbox_id,
-			 xq_strerror(rc));
-		inbox_done(rq, inbox_id, "bad_signature", NULL, xq_strerror(rc));
-		return answer(rq, 400, 0);
-	}
-	if (strcmp(event_type, "TRANSACTION.SUCCESS") || strcmp(t.trade_state, "SUCCESS")) {
-		/* refunds and other events are not ours to settle here (yet) */
-		log_info("notify inbox %lld: event '%s' state '%s' ignored", (long long)inbox_id,
-			 event_type, t.trade_state);
-		inbox_done(rq, inbox_id, "ignored", t.out_trade_no, "");
-		return answer(rq, 200, 1);
-	}
-	if ((rc = pay_txn_check(rq->cfg, &t))) {
-		inbox_done(rq, inbox_id, "error", t.out_trade_no, "appid/mchid/currency mismatch");
-		return answer(rq, 400, 0);
-	}
-
-	/* 4. credit once, and mark the inbox row in the same transaction */
-	rc = pay_settle(rq->db, &t, inbox_id, &credited);
-	if (rc == XQ_EPROTO || rc == XQ_ENOTFOUND) {
-		inbox_done(rq, inbox_id, "error", t.out_trade_no,
-			   rc == XQ_EPROTO ? "amount mismatch" : "unknown out_trade_no");
-		return answer(rq, 400, 0);
-	}
-	if (rc) {
-		log_error("notify inbox %lld ('%s'): settle failed: %s; left for retry",
-			  (long long)inbox_id, t.out_trade_no, xq_strerror(rc));
-		return answer(rq, 500, 0);
-	}
-	return answer(rq, 200, 1);
+	status = payops_notify_process(rq->db, rq->cfg, inbox_id, event_type, &sh,
+				       rq->body.data ? rq->body.data : "", rq->body.len,
+				       xq_now_ms() / 1000);
+	return answer(rq, status, status == 200);
 }

@@ -124,6 +124,14 @@ struct route xq_routes[] = {
 	{ "GET",    A "/communities/{id}/dunning-policy", admin_dunning_policy_get,      "estate.read",    0 },
 	{ "PUT",    A "/communities/{id}/dunning-policy", admin_dunning_policy_put,      "billing.run",    R_JSON },
 	{ "GET",    "/api/v1/houses/{id}/forecast",       api_house_forecast,            PERM_RESIDENT,    R_OWN_HOUSE },
+
+	/* payops: payments, refunds, staff-recorded payments, balance payments, reconciliation */
+	{ "GET",    A "/payments",                        admin_payment_list,            "payment.read",   0 },
+	{ "POST",   A "/payments/{id}/refund",            admin_payment_refund,          "refund",         R_JSON },
+	{ "GET",    A "/refunds",                         admin_refund_list,             "payment.read",   0 },
+	{ "POST",   A "/houses/{id}/payments",            admin_house_payment,           "payment.record", R_JSON },
+	{ "GET",    A "/reconciliations",                 admin_reconciliation_get,      "payment.read",   0 },
+	{ "POST",   "/api/v1/houses/{id}/pay-from-balance", api_pay_from_balance,        PERM_RESIDENT,    R_OWN_HOUSE },
 };
 
 const size_t xq_nroutes = sizeof(xq_routes) / sizeof(xq_routes[0]);

@@ -12,6 +12,8 @@
 #include "demo.h"
 #include "log.h"
 #include "money.h"
+#include "payops.h"
+#include "reconcile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -438,6 +440,123 @@ static int cmd_config(int argc, char **argv)
 	return 0;
 }
 
+/* ---- payops: pay-retry, pay-sync, reconcile (docs/payments.md "Jobs") ---- */
+
+/* "--name N" pairs into ints; returns 2 (usage) on anything else. */
+static int int_opts(int argc, char **argv, const char *const *names, int *vals, size_t n)
+{
+	for (int i = 1; i < argc; i += 2) {
+		size_t k;
+		int64_t v;
+		for (k = 0; k < n; k++)
+			if (!strcmp(argv[i], names[k]))
+				break;
+		if (k == n || i + 1 >= argc || xq_parse_i64(argv[i + 1], &v) || v < 0 || v > 100000000)
+			return 2;
+		vals[k] = (int)v;
+	}
+	return 0;
+}
+
+static int cmd_pay_retry(int argc, char **argv)
+{
+	static const char *const names[] = { "--min-age", "--claim", "--limit" };
+	int v[3] = { 60, 120, 500 };
+	struct payops_job_stats st;
+	struct db *db;
+	int rc;
+
+	if (int_opts(argc, argv, names, v, 3)) {
+		fprintf(stderr, "usage: xqctl pay-retry [--min-age SECONDS(60)] [--claim SECONDS(120)]"
+				" [--limit N(500)]\n");
+		return 2;
+	}
+	if (!(db = open_db()))
+		return 1;
+	rc = payops_retry(db, &cfg, v[0], v[1], v[2], &st);
+	db_close(db);
+	printf("pay-retry: %" PRId64 " unprocessed, %" PRId64 " claimed: %" PRId64 " credited, %" PRId64
+	       " already credited, %" PRId64 " refused, %" PRId64 " failed\n",
+	       st.seen, st.claimed, st.credited, st.duplicate, st.refused, st.failed);
+	if (rc) {
+		fprintf(stderr, "xqctl pay-retry: %s\n", xq_strerror(rc));
+		return 1;
+	}
+	return st.failed ? 1 : 0;
+}
+
+static int cmd_pay_sync(int argc, char **argv)
+{
+	static const char *const names[] = { "--min-age", "--expire", "--claim", "--limit" };
+	int v[4] = { 300, 6 * 24 * 3600, 120, 500 };
+	struct payops_job_stats st;
+	struct db *db;
+	int rc;
+
+	if (int_opts(argc, argv, names, v, 4)) {
+		fprintf(stderr, "usage: xqctl pay-sync [--min-age SECONDS(300)] [--expire SECONDS(518400)]"
+				" [--claim SECONDS(120)] [--limit N(500)]\n");
+		return 2;
+	}
+	if (!(db = open_db()))
+		return 1;
+	rc = payops_sync(db, &cfg, v[0], v[1], v[2], v[3], &st);
+	db_close(db);
+	printf("pay-sync: %" PRId64 " orders waiting, %" PRId64 " claimed: %" PRId64 " credited, %" PRId64
+	       " closed, %" PRId64 " failed; %" PRId64 " refunds followed up\n",
+	       st.seen, st.claimed, st.credited, st.closed, st.failed, st.refunds);
+	if (rc) {
+		fprintf(stderr, "xqctl pay-sync: %s\n", xq_strerror(rc));
+		return 1;
+	}
+	return st.failed ? 1 : 0;
+}
+
+static int cmd_reconcile(int argc, char **argv)
+{
+	struct recon_report rep;
+	char owner[128], host[64] = "";
+	struct db *db;
+	cJSON *d;
+	int rc;
+
+	if (argc != 3 || strcmp(argv[1], "--date")) {
+		fprintf(stderr, "usage: xqctl reconcile --date YYYY-MM-DD\n"
+				"  exit 0: no difference, 1: differences or failure\n");
+		return 2;
+	}
+	gethostname(host, sizeof(host) - 1);
+	xq_snprintf(owner, sizeof(owner), "xqctl@%s:%ld", host, (long)getpid());
+	if (!(db = open_db()))
+		return 1;
+	rc = recon_run(db, &cfg, argv[2], owner, &rep);
+	db_close(db);
+	if (rc == XQ_EINVAL && !rep.status[0]) {
+		fprintf(stderr, "xqctl reconcile: %s\n", rep.error);
+		return 2;
+	}
+	printf("reconcile %s: %s\nwechat: %" PRId64 " payments %" PRId64 " fen, %" PRId64
+	       " refunds %" PRId64 " fen\nours:   %" PRId64 " payments %" PRId64 " fen, %" PRId64
+	       " refunds %" PRId64 " fen\ndifferences: %" PRId64 "\n",
+	       argv[2], rep.status, rep.wx_trades, rep.wx_total_fen, rep.wx_refunds, rep.wx_refund_fen,
+	       rep.our_trades, rep.our_total_fen, rep.our_refunds, rep.our_refund_fen, rep.diffs);
+	d = rep.detail_json ? cJSON_Parse(rep.detail_json) : NULL;
+	{
+		const cJSON *it;
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(d, "differences"))
+		{
+			char *t = cJSON_PrintUnformatted(it);
+			printf("  %s\n", t);
+			cJSON_free(t);
+		}
+	}
+	cJSON_Delete(d);
+	if (rep.error[0])
+		fprintf(stderr, "xqctl reconcile: %s\n", rep.error);
+	recon_report_release(&rep);
+	return rc || rep.diffs || !strcmp(rep.status, "failed") ? 1 : 0;
+}
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -455,6 +574,11 @@ static const struct command commands[] = {
 	/* area dunning */
 	{ "daily", cmd_daily, "late fees, reminders and alert checks for a day [--date YYYY-MM-DD]" },
 	{ "forecast", cmd_forecast, "usage forecast backtest (MAPE): --backtest" },
+
+	/* payops */
+	{ "pay-retry", cmd_pay_retry, "reprocess unprocessed WeChat notifications [--min-age S]" },
+	{ "pay-sync", cmd_pay_sync, "query/close waiting orders, follow refunds [--min-age S]" },
+	{ "reconcile", cmd_reconcile, "compare WeChat's trade bill: --date YYYY-MM-DD" },
 };
 
 static void usage(void)

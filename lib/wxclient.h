@@ -97,4 +97,12 @@ int wxpay_jsapi(const struct config *cfg, const char *body, char prepay_id[WXPAY
  */
 int wxpay_query(const struct config *cfg, const char *out_trade_no, struct wxpay_reply *r /* OUT */);
 
+/*
+ * GET of a trade bill download_url's path+query (§12.2), signed like any
+ * call; the answer is the raw file and is NOT signed, so nothing is verified
+ * here: the caller compares its SHA-1 with the hash_value of the apply call.
+ * XQ_OK on 200 (r->body is the file, capped 256 MiB).
+ */
+int wxpay_download(const struct config *cfg, const char *path_query, struct wxpay_reply *r /* OUT */);
+
 #endif

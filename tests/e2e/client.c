@@ -85,6 +85,8 @@ long client_req(struct client *c, const char *method, const char *path, const ch
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, 0L);
 	}
 	h = curl_slist_append(h, "Expect:");
+	if (c->extra_header)
+		h = curl_slist_append(h, c->extra_header);
 	if (c->send_csrf && c->csrf[0]) {
 		snprintf(line, sizeof(line), "X-CSRF-Token: %s", c->csrf);
 		h = curl_slist_append(h, line);

@@ -19,6 +19,7 @@ struct client {
 	size_t body_len;
 	char headers[8192]; /* raw reply headers */
 	cJSON *json;     /* parsed reply or NULL */
+	const char *extra_header; /* payops: one more "Name: value" line sent when set */
 };
 
 /* Base URL from XQ_TEST_URL (default http://127.0.0.1:18080). */
