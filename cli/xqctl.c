@@ -10,6 +10,7 @@
 #include "db.h"
 #include "demo.h"
 #include "log.h"
+#include "maint.h"
 #include "money.h"
 
 #include <dirent.h>
@@ -273,6 +274,9 @@ static int cmd_demo(int argc, char **argv)
 	if (!(db = open_db()))
 		return 1;
 	rc = demo_load(db, &o);
+	/* collector area: the demo's charts read the usage rollups, not raw readings */
+	if (rc == XQ_OK && maint_rollup(db, 0, 0, 0) != XQ_OK)
+		rc = XQ_EDB;
 	db_close(db);
 	if (rc == XQ_ECONFLICT) {
 		fprintf(stderr, "xqctl demo: demo community already loaded\n");
@@ -440,6 +444,9 @@ static const struct command commands[] = {
 	{ "bill", cmd_bill, "bill a month: --period YYYY-MM [--community ID]" },
 	{ "check-sql", cmd_check_sql, "prepare every SQL statement of xqctl against the database" },
 	{ "config", cmd_config, "print the effective configuration (secrets hidden)" },
+	/* collector area (cli/maint.c) */
+	{ "rollup", cmd_rollup, "refresh usage rollups [--from DAY] [--to DAY] [--meter ID]" },
+	{ "partitions", cmd_partitions, "add monthly meter_reading partitions [--ahead N]" },
 };
 
 static void usage(void)
@@ -474,6 +481,7 @@ int main(int argc, char **argv)
 		if (strcmp(commands[i].name, argv[argi]))
 			continue;
 		db_library_init();
+		maint_cfg = &cfg;
 		rc = commands[i].fn(argc - argi, argv + argi);
 		db_library_end();
 		config_release(&cfg);

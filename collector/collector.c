@@ -23,6 +23,7 @@
 #include "link.h"
 #include "log.h"
 #include "proto/meter_proto.h"
+#include "rollup.h"
 #include "spool.h"
 #include "xq.h"
 
@@ -397,6 +398,7 @@ struct flush_ctx {
 	size_t len, cap;
 	int rows, rc;
 	int64_t now_ms;
+	struct rollup_key keys[BATCH_MAX]; /* (meter, day) of the batch's rows */
 };
 
 static void json_add(struct flush_ctx *fc, const char *s)
@@ -421,6 +423,13 @@ static int flush_rows(struct flush_ctx *fc)
 	rc = db_run(db, &q_insert_batch, NULL, fc->json);
 	if (rc == XQ_OK)
 		n_stored += (uint64_t)db_affected(db);
+	/*
+	 * The usage rollups of the days these rows fall on, after the rows: a
+	 * failure replays the batch (harmless) and refreshes again, so the
+	 * rollups never stay behind a stored reading.
+	 */
+	if (rc == XQ_OK && (rc = rollup_refresh(db, fc->keys, (size_t)fc->rows)) != XQ_OK)
+		log_warn("xq-collector: usage rollup failed: %s", db_errmsg(db));
 	fc->len = 0;
 	fc->rows = 0;
 	return rc;
@@ -449,6 +458,8 @@ static int replay_one(void *arg, const char *rec, size_t n)
 			    fc->rows ? "," : "[", a, kind, v[0], json_num(v[1]), json_num(v[2]),
 			    json_num(v[3]), json_num(v[4]), st, strcmp(why, "-") ? why : "");
 		json_add(fc, item);
+		fc->keys[fc->rows].meter_id = a;
+		fc->keys[fc->rows].day = rollup_day_of_ms(b);
 		if (++fc->rows >= BATCH_MAX)
 			return flush_rows(fc);
 		return XQ_OK;
