@@ -114,6 +114,12 @@ int api_order_create(struct req *rq);
 int api_order_get(struct req *rq);
 int api_wxpay_notify(struct req *rq);
 
+/* collector area, admin_meter_command.c: remote trip/close requested, approved by another staff */
+int admin_meter_command_create(struct req *rq);
+int admin_meter_command_list(struct req *rq);
+int admin_meter_command_approve(struct req *rq);
+int admin_meter_command_reject(struct req *rq);
+
 struct db;
 struct config;
 

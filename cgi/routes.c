@@ -81,6 +81,12 @@ struct route xq_routes[] = {
 	{ "GET",    "/api/v1/orders/{id}",                api_order_get,                 PERM_RESIDENT,    0 },
 	{ "POST",   "/wxpay/notify",                      api_wxpay_notify,              PERM_PUBLIC,      0 },
 	{ "POST",   A "/houses/{id}/binding-code",        admin_house_binding_code,      "resident.edit",  0 },
+
+	/* collector area: remote trip/close with four eyes (admin_meter_command.c) */
+	{ "POST",   A "/meters/{id}/commands",            admin_meter_command_create,    "meter.command",  R_JSON },
+	{ "GET",    A "/meter-commands",                  admin_meter_command_list,      "meter.command",  0 },
+	{ "POST",   A "/meter-commands/{id}/approve",     admin_meter_command_approve,   "meter.command",  0 },
+	{ "POST",   A "/meter-commands/{id}/reject",      admin_meter_command_reject,    "meter.command",  0 },
 };
 
 const size_t xq_nroutes = sizeof(xq_routes) / sizeof(xq_routes[0]);
