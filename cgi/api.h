@@ -120,6 +120,25 @@ int admin_meter_command_list(struct req *rq);
 int admin_meter_command_approve(struct req *rq);
 int admin_meter_command_reject(struct req *rq);
 
+/* readings area: admin_reading.c, admin_reading_import.c, api_reader.c (docs/readings.md) */
+int admin_reading_latest(struct req *rq);
+int admin_meter_readings(struct req *rq);
+int admin_meter_usage(struct req *rq);
+int admin_reading_create(struct req *rq);
+int admin_reading_review_list(struct req *rq);
+int admin_reading_approve(struct req *rq);
+int admin_reading_correct(struct req *rq);
+int admin_reading_reject(struct req *rq);
+int admin_reading_import(struct req *rq);
+int admin_reading_import_template(struct req *rq);
+int admin_reader_assignment_list(struct req *rq);
+int admin_reader_assignment_create(struct req *rq);
+int admin_reader_assignment_delete(struct req *rq);
+int api_reader_login(struct req *rq);
+int api_reader_logout(struct req *rq);
+int api_reader_route(struct req *rq);
+int api_reader_readings(struct req *rq);
+
 struct db;
 struct config;
 

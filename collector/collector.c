@@ -27,6 +27,7 @@
 #include "proto/meter_proto.h"
 #include "rollup.h"
 #include "spool.h"
+#include "valid.h"
 #include "xq.h"
 
 #include <arpa/inet.h>
@@ -546,7 +547,8 @@ static void store_reading(struct gateway *g, struct cmeter *m, const struct mete
 	int64_t value = g->p->kind == METER_WATER ? v->total_l : v->total_wh;
 	const char *status = "ok", *why = "-";
 	char rates[4][24], dedup[96], msg[160];
-	int64_t hours_x1000, ceiling;
+	struct valid_in vin = { 0 };
+	struct valid_out vout;
 
 	for (int i = 0; i < 4; i++) {
 		if (g->p->kind == METER_ELECTRIC && (v->have_rates & (1u << i)))
@@ -554,28 +556,20 @@ static void store_reading(struct gateway *g, struct cmeter *m, const struct mete
 		else
 			xq_snprintf(rates[i], sizeof(rates[i]), "-");
 	}
-	if (m->have_prev && read_at_ms > m->prev_at_ms) {
-		hours_x1000 = (read_at_ms - m->prev_at_ms) / 3600;
-		if (hours_x1000 < interval_ms / 3600)
-			hours_x1000 = interval_ms / 3600;
-		if (hours_x1000 < 1)
-			hours_x1000 = 1;
-		ceiling = g->p->kind == METER_WATER ? WATER_MAX_L_PER_H * hours_x1000 / 1000
-						    : cfg.collector_max_kw * hours_x1000;
-		if (value < m->prev) {
-			int64_t wrapped = value + m->modulus - m->prev;
-
-			if (m->prev > m->modulus / 10 * 9 && wrapped <= ceiling) {
-				why = "rollover"; /* normal: the register passed 999999.99 */
-			} else {
-				status = "flagged";
-				why = "backwards";
-			}
-		} else if (value - m->prev > ceiling) {
-			status = "flagged";
-			why = "spike";
-		}
-	}
+	/* the rules are lib/valid.c, shared with manual entry (docs/readings.md) */
+	vin.at_ms = read_at_ms;
+	vin.value = value;
+	vin.prev.have = m->have_prev;
+	vin.prev.at_ms = m->prev_at_ms;
+	vin.prev.value = m->prev;
+	vin.modulus = m->modulus;
+	vin.max_per_h = g->p->kind == METER_WATER ? WATER_MAX_L_PER_H : cfg.collector_max_kw * 1000;
+	vin.min_hours_x1000 = interval_ms / 3600;
+	valid_check(&vin, &vout);
+	if (vout.flagged)
+		status = "flagged";
+	if (vout.reason[0])
+		why = vout.reason;
 	m->same = m->have_prev && value == m->prev ? m->same + 1 : 0;
 	/* once per run of equal readings: a stopped register or a frozen meter */
 	if (cfg.collector_stuck_polls && m->same == cfg.collector_stuck_polls && !strcmp(status, "ok")) {

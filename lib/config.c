@@ -78,6 +78,8 @@ static const struct cfg_key keys[] = {
 	{ "collector.max_kw",         CFG_INT,    OFF(collector_max_kw),    "15",              1,    100000 },
 	{ "collector.gateways_file",  CFG_STR,    OFF(collector_gateways_file), "",            0,    0 },
 	{ "collector.stuck_polls",    CFG_INT,    OFF(collector_stuck_polls), "1440",          0,    1000000 },
+	/* readings area: manual entry, import and review (docs/readings.md) */
+	{ "readings.spike_factor",    CFG_INT,    OFF(readings_spike_factor), "5",             0,    1000 },
 };
 
 static int parse_size(const char *s, int64_t *out)

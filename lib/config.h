@@ -76,6 +76,8 @@ struct config {
 	int64_t collector_max_kw;      /* spike ceiling: max power x elapsed time */
 	char *collector_gateways_file; /* path: gateway/meter list instead of the DB ("" = DB) */
 	int64_t collector_stuck_polls; /* unchanged readings in a row flagged "stuck"; 0 = off */
+	/* readings area (docs/readings.md) */
+	int64_t readings_spike_factor; /* manual use above k x 90-day daily average is flagged; 0 = off */
 };
 
 /*
