@@ -138,6 +138,7 @@ int api_reader_login(struct req *rq);
 int api_reader_logout(struct req *rq);
 int api_reader_route(struct req *rq);
 int api_reader_readings(struct req *rq);
+int api_reader_photo(struct req *rq);
 
 struct db;
 struct config;

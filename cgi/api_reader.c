@@ -16,9 +16,13 @@
 #include "reading.h"
 #include "valid.h"
 
+#include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define BATCH_MAX 200
 
@@ -483,4 +487,112 @@ int admin_reader_assignment_list(struct req *rq)
 int admin_reader_assignment_delete(struct req *rq)
 {
 	return crud_delete(rq, &ent_assign);
+}
+
+/* ---- photos ---- */
+
+DB_QUERY(q_photo_reading) = {
+    "reader_photo_reading",
+    "SELECT COUNT(*) FROM meter_reading r JOIN meter m ON m.id = r.meter_id"
+    " LEFT JOIN house h ON h.id = m.house_id"
+    " WHERE r.meter_id = ? AND r.read_at = ? AND EXISTS (SELECT 1 FROM reader_assignment a"
+    "   WHERE a.staff_user_id = ? AND a.community_id = m.community_id"
+    "   AND (a.building_id IS NULL OR a.building_id = h.building_id))",
+    "lsl",
+    "l",
+};
+DB_QUERY(q_photo_insert) = {
+    "reader_photo_insert",
+    "INSERT IGNORE INTO reading_photo (meter_id, read_at, sha256, mime, bytes, staff_user_id)"
+    " VALUES (?, ?, ?, ?, ?, ?)",
+    "lsssll",
+    NULL,
+};
+
+/* Writes data to dir/name through a temporary file and rename, so a reader never sees half a photo.
+ */
+static int photo_write(const char *dir, const char *name, const char *data, size_t n)
+{
+	char tmp[1024], path[1024];
+	FILE *f;
+	int ok;
+
+	if (mkdir(dir, 0750) && errno != EEXIST)
+		return XQ_ERROR;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (access(path, F_OK) == 0)
+		return XQ_OK; /* content-addressed: the same bytes are there */
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", dir, name, (int)getpid());
+	if (!(f = fopen(tmp, "wb")))
+		return XQ_ERROR;
+	ok = fwrite(data, 1, n, f) == n;
+	ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path)) {
+		unlink(tmp);
+		return XQ_ERROR;
+	}
+	return XQ_OK;
+}
+
+/*
+ * POST /api/v1/reader/photos?meter_id=&read_at=<UTC ms>, body the image
+ * (JPEG or PNG by its magic bytes, at most readings.photo_max), linked to
+ * a stored reading of a meter in the reader's assignments.
+ */
+int api_reader_photo(struct req *rq)
+{
+	static const unsigned char jpeg[] = {0xFF, 0xD8, 0xFF};
+	static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+	struct audit_actor who = {rq->who.staff_id, rq->who.username, rq->remote_addr, rq->rid};
+	const unsigned char *b = (const unsigned char *)rq->body.data;
+	size_t n = rq->body.len;
+	const char *mime, *ext, *mq = req_query(rq, "meter_id"), *aq = req_query(rq, "read_at");
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char hex[65], name[80], at[32];
+	int64_t meter_id, at_ms;
+	struct db_res r;
+	cJSON *o;
+	int rc;
+
+	if (!mq || xq_parse_i64(mq, &meter_id) || meter_id <= 0 || !aq ||
+	    xq_parse_i64(aq, &at_ms) || at_ms <= 0)
+		return resp_fail_msg(rq, XQ_EINVAL, "请提供读数的 meter_id 和 read_at（UTC 毫秒）",
+		                     "read_at");
+	if (n >= sizeof(png) && !memcmp(b, png, sizeof(png)))
+		mime = "image/png", ext = "png";
+	else if (n >= sizeof(jpeg) && !memcmp(b, jpeg, sizeof(jpeg)))
+		mime = "image/jpeg", ext = "jpg";
+	else
+		return resp_fail_msg(rq, XQ_EMEDIA, "照片必须是 JPEG 或 PNG 图片", NULL);
+	valid_time_sql(at_ms, at, sizeof(at));
+	if ((rc = db_run(rq->db, &q_photo_reading, &r, meter_id, at, rq->who.staff_id)))
+		return resp_fail(rq, rc);
+	rc = db_i64(&r, 0, 0) ? XQ_OK : XQ_ENOTFOUND;
+	db_res_release(&r);
+	if (rc)
+		return resp_fail_msg(rq, rc, "读数不存在或不在您的抄表范围内，请先同步读数", NULL);
+	if (!EVP_Digest(b, n, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+		return resp_fail(rq, XQ_ERROR);
+	xq_hex(md, 32, hex);
+	snprintf(name, sizeof(name), "%s.%s", hex, ext);
+	if (photo_write(rq->cfg->readings_photo_dir, name, rq->body.data, n)) {
+		log_error("cannot store photo %s in %s: %s", name, rq->cfg->readings_photo_dir,
+		          strerror(errno));
+		return resp_fail(rq, XQ_ERROR);
+	}
+	if ((rc = db_run(rq->db, &q_photo_insert, NULL, meter_id, at, hex, mime, (int64_t)n,
+	                 rq->who.staff_id)))
+		return resp_fail(rq, rc);
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "meter_id", (double)meter_id);
+	cJSON_AddNumberToObject(o, "read_at_ms", (double)at_ms);
+	cJSON_AddStringToObject(o, "sha256", hex);
+	cJSON_AddStringToObject(o, "mime", mime);
+	cJSON_AddNumberToObject(o, "bytes", (double)n);
+	cJSON_AddBoolToObject(o, "new", db_affected(rq->db) > 0);
+	if (db_affected(rq->db) > 0)
+		audit_write(rq->db, &who, "photo", "meter_reading", meter_id, NULL, o);
+	return resp_json(rq, 201, o);
 }

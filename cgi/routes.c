@@ -107,6 +107,7 @@ struct route xq_routes[] = {
 	{ "POST",   "/api/v1/reader/logout",              api_reader_logout,             "reading.entry",  R_BEARER },
 	{ "GET",    "/api/v1/reader/route",               api_reader_route,              "reading.entry",  R_BEARER },
 	{ "POST",   "/api/v1/reader/readings",            api_reader_readings,           "reading.entry",  R_JSON | R_BEARER },
+	{ "POST",   "/api/v1/reader/photos",              api_reader_photo,              "reading.entry",  R_BEARER | R_UPLOAD },
 };
 
 const size_t xq_nroutes = sizeof(xq_routes) / sizeof(xq_routes[0]);

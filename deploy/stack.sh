@@ -441,6 +441,10 @@ state_file = $RUN_DIR/metersim.state
 [collector]
 http_port = $COLLECTOR_HTTP_PORT
 spool_file = $SPOOL_DIR/collector.spool
+
+# readings area: reader photos (docs/readings.md)
+[readings]
+photo_dir = $XQ_VAR/photos
 EOF
 }
 

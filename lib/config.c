@@ -80,6 +80,8 @@ static const struct cfg_key keys[] = {
 	{ "collector.stuck_polls",    CFG_INT,    OFF(collector_stuck_polls), "1440",          0,    1000000 },
 	/* readings area: manual entry, import and review (docs/readings.md) */
 	{ "readings.spike_factor",    CFG_INT,    OFF(readings_spike_factor), "5",             0,    1000 },
+	{ "readings.photo_dir",       CFG_STR,    OFF(readings_photo_dir),  "var/photos",      0,    0 },
+	{ "readings.photo_max",       CFG_SIZE,   OFF(readings_photo_max),  "2m",              1024, 16777216 },
 };
 
 static int parse_size(const char *s, int64_t *out)

@@ -78,6 +78,8 @@ struct config {
 	int64_t collector_stuck_polls; /* unchanged readings in a row flagged "stuck"; 0 = off */
 	/* readings area (docs/readings.md) */
 	int64_t readings_spike_factor; /* manual use above k x 90-day daily average is flagged; 0 = off */
+	char *readings_photo_dir;      /* reader photos, named by content hash */
+	int64_t readings_photo_max;    /* body cap of R_UPLOAD routes (photos) */
 };
 
 /*

@@ -97,7 +97,8 @@ static int checks_then_handle(struct req *rq, struct route *r)
 	const char *ct;
 	int rc;
 
-	rc = req_read_body(rq, (size_t)rq->cfg->api_max_body);
+	rc = req_read_body(rq, (size_t)((r->flags & R_UPLOAD) ? rq->cfg->readings_photo_max
+								: rq->cfg->api_max_body));
 	if (rc == XQ_ETOOBIG)
 		return resp_fail_msg(rq, XQ_ETOOBIG, "请求内容过大", NULL);
 	if (rc)

@@ -28,6 +28,8 @@
  * CSRF check (a browser never attaches that header by itself).
  */
 #define R_BEARER 0x08u
+/* A binary upload: the body may reach readings.photo_max instead of api.max_body. */
+#define R_UPLOAD 0x10u
 
 /* Who may call: a permission code from the permission table, or one of these. */
 #define PERM_PUBLIC "" /* anyone, no session needed */

@@ -36,6 +36,20 @@ CREATE TABLE reader_sync (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
   COMMENT='抄表同步幂等 idempotency of the reader offline queue';
 
+-- A photo of the dial taken with a reading (reader mode). The file is
+-- readings.photo_dir/<sha256>.<ext>, so the same picture is stored once.
+CREATE TABLE reading_photo (
+	meter_id BIGINT NOT NULL,
+	read_at DATETIME(3) NOT NULL,
+	sha256 CHAR(64) NOT NULL,
+	mime VARCHAR(16) NOT NULL CHECK (mime IN ('image/jpeg', 'image/png')),
+	bytes INT NOT NULL,
+	staff_user_id BIGINT NULL,
+	created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+	PRIMARY KEY (meter_id, read_at, sha256)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='抄表照片 photo of a meter dial linked to a reading (no FK: meter_reading is partitioned)';
+
 -- Reviewing flagged readings: admin has every permission already, service
 -- (客服) reviews too. Readers only enter.
 INSERT INTO role_permission (role_code, perm_code) VALUES ('service', 'reading.review');

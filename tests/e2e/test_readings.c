@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -562,6 +563,43 @@ TEST(reader_mode)
 	snprintf(body, sizeof(body), "{\"username\":\"rf%s\",\"password\":\"%s\"}", uniq,
 	         READER_PW);
 	CHECK_EQ_I64(client_req(&nob, "POST", "/api/v1/reader/login", body, NULL), 403);
+	/* a photo of the dial, linked to the reading just synced (m2, 2026-12-01 01:00 UTC) */
+	{
+		static const char png[] = "\x89PNG\r\n\x1a\nfake-image-bytes";
+		char p2[160], file[1200];
+		struct stat stt;
+		const char *hex;
+
+		snprintf(p2, sizeof(p2), "/api/v1/reader/photos?meter_id=%ld&read_at=%lld", m2,
+		         1796086800000LL);
+		CHECK_EQ_I64(client_req(&rd, "POST", p2, png, "image/png"), 201);
+		CHECK_STR(jstr(&rd, "mime"), "image/png");
+		CHECK_EQ_I64(jnum(&rd, "bytes"), (double)(sizeof(png) - 1));
+		CHECK(cJSON_IsTrue(jget(&rd, "new")));
+		hex = jstr(&rd, "sha256");
+		CHECK(hex && strlen(hex) == 64);
+		snprintf(file, sizeof(file), "%s/%s.png", cfg.readings_photo_dir, hex ? hex : "");
+		CHECK(stat(file, &stt) == 0 && stt.st_size == (off_t)(sizeof(png) - 1));
+		/* the same photo again: stored once */
+		CHECK_EQ_I64(client_req(&rd, "POST", p2, png, "image/png"), 201);
+		CHECK(cJSON_IsFalse(jget(&rd, "new")));
+		/* not an image; no such reading */
+		CHECK_EQ_I64(client_req(&rd, "POST", p2, "GIF89a-not-allowed", "image/gif"), 415);
+		{
+			/* over readings.photo_max (2 MiB) */
+			size_t big = 2 * 1024 * 1024 + 100;
+			char *huge = malloc(big + 1);
+
+			memset(huge, 'A', big);
+			memcpy(huge, png, 8);
+			huge[big] = '\0';
+			CHECK_EQ_I64(client_req(&rd, "POST", p2, huge, "image/png"), 413);
+			free(huge);
+		}
+		snprintf(p2, sizeof(p2), "/api/v1/reader/photos?meter_id=%ld&read_at=%lld", m2,
+		         1796086800001LL);
+		CHECK_EQ_I64(client_req(&rd, "POST", p2, png, "image/png"), 404);
+	}
 	/* logout ends the token */
 	CHECK_EQ_I64(client_req(&rd, "POST", "/api/v1/reader/logout", NULL, NULL), 200);
 	CHECK_EQ_I64(client_req(&rd, "GET", "/api/v1/reader/route", NULL, NULL), 401);
