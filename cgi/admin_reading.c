@@ -543,6 +543,9 @@ int admin_reading_create(struct req *rq)
 	j.in.source = "manual";
 	j.in.note = e.note.set ? e.note.s : NULL;
 	j.in.now_ms = xq_now_ms();
+	/* a reader at the console is held to the same assignments as on the phone */
+	if (!strcmp(rq->who.role, "reader"))
+		j.in.reader_id = rq->who.staff_id;
 	rc = db_tx(rq->db, entry_tx, &j);
 	if (rc == XQ_OK && j.out.duplicate) {
 		reading_out_release(&j.out);

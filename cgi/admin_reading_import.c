@@ -215,6 +215,7 @@ struct import_job {
 	const struct audit_actor *who;
 	const struct config *cfg;
 	int64_t now_ms;
+	int64_t reader_id; /* a reader importing: only meters of their assignments */
 };
 
 static int import_tx(struct db *db, void *arg)
@@ -229,6 +230,7 @@ static int import_tx(struct db *db, void *arg)
 			continue; /* a parse error */
 		r->rc = 0;
 		r->in.now_ms = j->now_ms;
+		r->in.reader_id = j->reader_id;
 		rc = reading_store(db, j->who, j->cfg, &r->in, &r->out);
 		if (rc == XQ_EINVAL || rc == XQ_ECONFLICT || rc == XQ_ENOTFOUND) {
 			r->rc = rc; /* refused; nothing of it was written */
@@ -334,7 +336,11 @@ int admin_reading_import(struct req *rq)
 	}
 	keys = xq_calloc(nrows + 1, sizeof(*keys));
 	for (size_t from = 0; from < nrows; from += dry ? nrows : IMPORT_CHUNK) {
-		struct import_job j = {rows, from, 0, dry, &who, rq->cfg, xq_now_ms()};
+		struct import_job j = {
+		    rows,        from,
+		    0,           dry,
+		    &who,        rq->cfg,
+		    xq_now_ms(), !strcmp(rq->who.role, "reader") ? rq->who.staff_id : 0};
 
 		j.to = dry || from + IMPORT_CHUNK > nrows ? nrows : from + IMPORT_CHUNK;
 		rc = db_tx(rq->db, import_tx, &j);

@@ -81,7 +81,7 @@ static struct client c, rd, nob;
 static struct config cfg;
 static struct db *db;
 static char uniq[32];
-static long community_id, building_id, house_id[3], m1, m2, m3, reader_id;
+static long community_id, building_id, house_id[3], m1, m2, m3, m4, reader_id;
 static char m1no[40], m2no[40], m3no[40];
 
 static void bearer(struct client *x, const char *token)
@@ -124,6 +124,18 @@ static void seed(void)
 	m1 = meter_create(m1no, house_id[0], 6, 1000000);
 	m2 = meter_create(m2no, house_id[1], 4, 9990000); /* 9990 kWh of a 10000 kWh register */
 	m3 = meter_create(m3no, house_id[2], 6, 500000);
+	/* a second building: not in the reader's assignment; its meter gets a history */
+	{
+		char m4no[40];
+		long b2, h4;
+
+		CHECK_EQ_I64(db_run(db, &q_t_bldg, NULL, (int64_t)community_id, "2号楼"), XQ_OK);
+		b2 = (long)db_insert_id(db);
+		CHECK_EQ_I64(db_run(db, &q_t_house, NULL, (int64_t)b2, "201"), XQ_OK);
+		h4 = (long)db_insert_id(db);
+		snprintf(m4no, sizeof(m4no), "RDD%s", uniq);
+		m4 = meter_create(m4no, h4, 6, 2000000);
+	}
 }
 
 /* POST a manual reading of meter m; returns the status. */
@@ -284,7 +296,7 @@ TEST(latest_history_usage)
 	snprintf(path, sizeof(path), A "/readings/latest?community_id=%ld&page_size=50",
 	         community_id);
 	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
-	CHECK_EQ_I64(jnum(&c, "total"), 3);
+	CHECK_EQ_I64(jnum(&c, "total"), 4);
 	items = jget(&c, "items");
 	cJSON_ArrayForEach(it, items)
 	{
@@ -545,11 +557,31 @@ TEST(reader_mode)
 		snprintf(body, sizeof(body), "rd%s", uniq);
 		CHECK_EQ_I64(client_login(&rc2, body, READER_PW), 200);
 		CHECK_EQ_I64(client_req(&rc2, "GET", path, NULL, NULL), 403);
+		/* at the console a reader enters readings, but only on assigned meters */
+		CHECK_EQ_I64(enter(&rc2, m3, "2026-12-01T09:10:00+08:00", 810000), 201);
+		CHECK_EQ_I64(enter(&rc2, m4, "2026-12-01T09:10:00+08:00", 1), 404);
 		snprintf(path, sizeof(path), A "/readings/%ld/%lld/approve", m1, 1791770400000LL);
 		CHECK_EQ_I64(client_req(&rc2, "POST", path, NULL, NULL), 403);
 		client_release(&rc2);
 	}
-	/* a token that is not a staff session (a resident's, a made-up one) */
+	/* a resident's token (WeChat login through xq-wxsim) is no staff session */
+	if (getenv("XQ_WXSIM_URL")) {
+		struct client res;
+
+		client_init(&res);
+		snprintf(body, sizeof(body), "{\"code\":\"test-rdres.%s\"}", uniq);
+		CHECK_EQ_I64(client_req(&res, "POST", "/api/v1/auth/login", body, NULL), 200);
+		CHECK(jstr(&res, "token") && strlen(jstr(&res, "token")) == 64);
+		if (jstr(&res, "token"))
+			bearer(&res, jstr(&res, "token"));
+		CHECK_EQ_I64(client_req(&res, "GET", "/api/v1/me", NULL, NULL), 200);
+		CHECK_EQ_I64(client_req(&res, "GET", "/api/v1/reader/route", NULL, NULL), 401);
+		CHECK_EQ_I64(
+		    client_req(&res, "POST", "/api/v1/reader/readings", "{\"entries\":[]}", NULL),
+		    401);
+		client_release(&res);
+	}
+	/* a made-up token */
 	bearer(&nob, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	CHECK_EQ_I64(client_req(&nob, "GET", "/api/v1/reader/route", NULL, NULL), 401);
 	CHECK_EQ_I64(client_req(&nob, "POST", "/api/v1/reader/readings", "{\"entries\":[]}", NULL),
@@ -603,6 +635,25 @@ TEST(reader_mode)
 	/* logout ends the token */
 	CHECK_EQ_I64(client_req(&rd, "POST", "/api/v1/reader/logout", NULL, NULL), 200);
 	CHECK_EQ_I64(client_req(&rd, "GET", "/api/v1/reader/route", NULL, NULL), 401);
+}
+
+/* spike_history: 10 kWh a day for a week, then a jump k = 5 would not expect */
+TEST(history_spike)
+{
+	char at[40];
+
+	for (int d = 1; d <= 8; d++) {
+		snprintf(at, sizeof(at), "2026-11-%02dT10:00:00+08:00", d);
+		CHECK_EQ_I64(enter(&c, m4, at, 2000000 + 10000L * d), 201);
+		CHECK_EQ_I64(jget(&c, "flagged")->valueint, 0);
+	}
+	/* 55 kWh in a day: under 15 kW x 24 h = 360 kWh, over 5 x 10 kWh */
+	CHECK_EQ_I64(enter(&c, m4, "2026-11-09T10:00:00+08:00", 2080000 + 55000), 201);
+	CHECK_STR(jstr(&c, "flag_reason"), "spike_history");
+	CHECK(has_warning(&c, "日均"));
+	/* 45 kWh over the same day is within k x the average */
+	CHECK_EQ_I64(enter(&c, m4, "2026-11-09T12:00:00+08:00", 2080000 + 45000), 201);
+	CHECK_EQ_I64(jget(&c, "flagged")->valueint, 0);
 }
 
 TEST(import_csv)
@@ -694,6 +745,7 @@ int main(void)
 	RUN(review_queue_and_billing);
 	RUN(reader_mode);
 	RUN(import_csv);
+	RUN(history_spike);
 	client_release(&c);
 	client_release(&rd);
 	client_release(&nob);
