@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "crud.h"
 #include "log.h"
+#include "reading.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -430,6 +431,18 @@ static int meter_close(struct db *db, struct crud_op *op, const struct remove_in
 
 /* ---- handlers ------------------------------------------------------- */
 
+/* Rollups of the (meter, China day of date) an opening/closing reading went into (lib/rollup.h). */
+static void refresh_day(struct req *rq, int64_t meter_id, const char *date)
+{
+	struct rollup_key k[2] = { { meter_id, 0 }, { meter_id, 0 } };
+
+	if (rollup_day_parse(date, &k[0].day))
+		return;
+	/* a closing reading just after a late reading of the day may fall on the next China day */
+	k[1].day = k[0].day + 1;
+	reading_refresh(rq->db, k, 2);
+}
+
 int admin_meter_list(struct req *rq)
 {
 	struct page pg;
@@ -497,8 +510,12 @@ int admin_meter_create(struct req *rq)
 	struct meter_in in;
 	struct crud_op op = { .rq = rq, .ent = &ent_meter, .action = "create", .in = &in,
 			      .apply = meter_create_apply, .created_status = 201 };
+	int status = crud_handle(&op, 0, meter_fields, XQ_ARRAY_LEN(meter_fields));
 
-	return crud_handle(&op, 0, meter_fields, XQ_ARRAY_LEN(meter_fields));
+	/* readings area: the opening reading counts in the usage rollups too */
+	if (status == 201)
+		refresh_day(rq, op.id, in.installed_at.s);
+	return status;
 }
 
 /* Full replace of the editable settings; where it is and what it measures stay. */
@@ -542,8 +559,11 @@ int admin_meter_remove(struct req *rq)
 	struct remove_in in;
 	struct crud_op op = { .rq = rq, .ent = &ent_meter, .action = "remove", .in = &in,
 			      .apply = meter_remove_apply };
+	int status = crud_handle(&op, 1, remove_fields, XQ_ARRAY_LEN(remove_fields));
 
-	return crud_handle(&op, 1, remove_fields, XQ_ARRAY_LEN(remove_fields));
+	if (status == 200)
+		refresh_day(rq, op.id, in.removed_at.s);
+	return status;
 }
 
 /*
@@ -615,6 +635,8 @@ int admin_meter_replace(struct req *rq)
 	log_info("replace meter id=%lld with id=%lld by '%s'", (long long)job.op.id,
 		 (long long)job.new_id, rq->who.username);
 	cJSON_Delete(job.op.before);
+	refresh_day(rq, job.op.id, job.in.rm.removed_at.s);
+	refresh_day(rq, job.new_id, job.in.rm.removed_at.s);
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "old", job.op.after);
 	cJSON_AddItemToObject(o, "new", job.new_row);

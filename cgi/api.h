@@ -166,6 +166,32 @@ int admin_dunning_policy_put(struct req *rq);
 int api_house_forecast(struct req *rq);
 int forecast_reply(struct req *rq, int64_t house_id, int64_t community_id);
 
+/* collector area, admin_meter_command.c: remote trip/close requested, approved by another staff */
+int admin_meter_command_create(struct req *rq);
+int admin_meter_command_list(struct req *rq);
+int admin_meter_command_approve(struct req *rq);
+int admin_meter_command_reject(struct req *rq);
+
+/* readings area: admin_reading.c, admin_reading_import.c, api_reader.c (docs/readings.md) */
+int admin_reading_latest(struct req *rq);
+int admin_meter_readings(struct req *rq);
+int admin_meter_usage(struct req *rq);
+int admin_reading_create(struct req *rq);
+int admin_reading_review_list(struct req *rq);
+int admin_reading_approve(struct req *rq);
+int admin_reading_correct(struct req *rq);
+int admin_reading_reject(struct req *rq);
+int admin_reading_import(struct req *rq);
+int admin_reading_import_template(struct req *rq);
+int admin_reader_assignment_list(struct req *rq);
+int admin_reader_assignment_create(struct req *rq);
+int admin_reader_assignment_delete(struct req *rq);
+int api_reader_login(struct req *rq);
+int api_reader_logout(struct req *rq);
+int api_reader_route(struct req *rq);
+int api_reader_readings(struct req *rq);
+int api_reader_photo(struct req *rq);
+
 struct db;
 struct config;
 

@@ -132,6 +132,33 @@ struct route xq_routes[] = {
 	{ "POST",   A "/houses/{id}/payments",            admin_house_payment,           "payment.record", R_JSON },
 	{ "GET",    A "/reconciliations",                 admin_reconciliation_get,      "payment.read",   0 },
 	{ "POST",   "/api/v1/houses/{id}/pay-from-balance", api_pay_from_balance,        PERM_RESIDENT,    R_OWN_HOUSE },
+
+	/* collector area: remote trip/close with four eyes (admin_meter_command.c) */
+	{ "POST",   A "/meters/{id}/commands",            admin_meter_command_create,    "meter.command",  R_JSON },
+	{ "GET",    A "/meter-commands",                  admin_meter_command_list,      "meter.command",  0 },
+	{ "POST",   A "/meter-commands/{id}/approve",     admin_meter_command_approve,   "meter.command",  0 },
+	{ "POST",   A "/meter-commands/{id}/reject",      admin_meter_command_reject,    "meter.command",  0 },
+
+	/* readings area (admin_reading*.c, api_reader.c; docs/readings.md): {read_at} is UTC ms */
+	{ "GET",    A "/readings/latest",                 admin_reading_latest,          "reading.read",   0 },
+	{ "GET",    A "/readings/review",                 admin_reading_review_list,     "reading.review", 0 },
+	{ "GET",    A "/readings/import-template.csv",    admin_reading_import_template, "reading.entry",  0 },
+	{ "POST",   A "/readings/import",                 admin_reading_import,          "reading.entry",  0 },
+	{ "POST",   A "/readings/{meter_id}/{read_at}/approve", admin_reading_approve,   "reading.review", 0 },
+	{ "POST",   A "/readings/{meter_id}/{read_at}/correct", admin_reading_correct,   "reading.review", R_JSON },
+	{ "POST",   A "/readings/{meter_id}/{read_at}/reject",  admin_reading_reject,    "reading.review", R_JSON },
+	{ "GET",    A "/meters/{id}/readings",            admin_meter_readings,          "reading.read",   0 },
+	{ "POST",   A "/meters/{id}/readings",            admin_reading_create,          "reading.entry",  R_JSON },
+	{ "GET",    A "/meters/{id}/usage",               admin_meter_usage,             "reading.read",   0 },
+	{ "GET",    A "/reader-assignments",              admin_reader_assignment_list,  "staff.admin",    0 },
+	{ "POST",   A "/reader-assignments",              admin_reader_assignment_create, "staff.admin",   R_JSON },
+	{ "DELETE", A "/reader-assignments/{id}",         admin_reader_assignment_delete, "staff.admin",   0 },
+	/* reader mode of the mini-program: staff session as Bearer token, no CSRF */
+	{ "POST",   "/api/v1/reader/login",               api_reader_login,              PERM_PUBLIC,      R_JSON },
+	{ "POST",   "/api/v1/reader/logout",              api_reader_logout,             "reading.entry",  R_BEARER },
+	{ "GET",    "/api/v1/reader/route",               api_reader_route,              "reading.entry",  R_BEARER },
+	{ "POST",   "/api/v1/reader/readings",            api_reader_readings,           "reading.entry",  R_JSON | R_BEARER },
+	{ "POST",   "/api/v1/reader/photos",              api_reader_photo,              "reading.entry",  R_BEARER | R_UPLOAD },
 };
 
 const size_t xq_nroutes = sizeof(xq_routes) / sizeof(xq_routes[0]);

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "demo.h"
 #include "log.h"
+#include "maint.h"
 #include "money.h"
 #include "payops.h"
 #include "reconcile.h"
@@ -276,6 +277,9 @@ static int cmd_demo(int argc, char **argv)
 	if (!(db = open_db()))
 		return 1;
 	rc = demo_load(db, &o);
+	/* collector area: the demo's charts read the usage rollups, not raw readings */
+	if (rc == XQ_OK && maint_rollup(db, 0, 0, 0) != XQ_OK)
+		rc = XQ_EDB;
 	db_close(db);
 	if (rc == XQ_ECONFLICT) {
 		fprintf(stderr, "xqctl demo: demo community already loaded\n");
@@ -579,6 +583,10 @@ static const struct command commands[] = {
 	{ "pay-retry", cmd_pay_retry, "reprocess unprocessed WeChat notifications [--min-age S]" },
 	{ "pay-sync", cmd_pay_sync, "query/close waiting orders, follow refunds [--min-age S]" },
 	{ "reconcile", cmd_reconcile, "compare WeChat's trade bill: --date YYYY-MM-DD" },
+
+	/* collector area (cli/maint.c) */
+	{ "rollup", cmd_rollup, "refresh usage rollups [--from DAY] [--to DAY] [--meter ID]" },
+	{ "partitions", cmd_partitions, "add monthly meter_reading partitions [--ahead N]" },
 };
 
 static void usage(void)
@@ -613,6 +621,7 @@ int main(int argc, char **argv)
 		if (strcmp(commands[i].name, argv[argi]))
 			continue;
 		db_library_init();
+		maint_cfg = &cfg;
 		rc = commands[i].fn(argc - argi, argv + argi);
 		db_library_end();
 		config_release(&cfg);

@@ -18,12 +18,16 @@
  * calls are synchronous in the loop: they are short, and while the database
  * is unreachable they are only tried every few seconds.
  */
+#include "audit.h"
 #include "config.h"
 #include "db.h"
 #include "link.h"
 #include "log.h"
+#include "proto/dlt645.h"
 #include "proto/meter_proto.h"
+#include "rollup.h"
 #include "spool.h"
+#include "valid.h"
 #include "xq.h"
 
 #include <arpa/inet.h>
@@ -47,6 +51,9 @@
 #define REPLAY_MAX 5000 /* records per flush: ~60 ms of MariaDB work */
 #define WATER_MAX_L_PER_H 5000 /* DN15/DN20 household meters: Q4 is 3.125..5 m3/h */
 #define MAX_HTTP 16
+#define CMD_POLL_MS 2000 /* how often approved meter_command rows are looked for */
+#define CMD_TRIES 4        /* attempts at a relay command before it is failed */
+#define CMD_DEADLINE_MIN 10 /* the meter refuses the command after this (2.7) */
 #define TAG_GW 1
 #define TAG_HTTP 2
 
@@ -65,8 +72,22 @@ struct cmeter {
 	int unsupported;   /* the meter said "no such item": stop asking */
 };
 
+/* A remote trip/close (meter_command row claimed as 'sent' by this collector). */
+struct ccmd {
+	int64_t id;
+	struct cmeter *m;
+	int trip;
+	int attempts;
+	int64_t next_us;      /* not before this (backoff after a timeout) */
+	const char *outcome;  /* "done" or "failed" once decided, to be written */
+	char result[256];     /* Chinese, for meter_command.result */
+	struct ccmd *next;
+};
+
 struct gateway {
 	int tag; /* TAG_GW: what an epoll event points at */
+	struct ccmd *cmds;     /* relay commands of this bus, oldest first */
+	struct ccmd *cur_cmd;  /* GW_WAIT: the command in flight, NULL for a read */
 	int64_t id, community_id;
 	char host[64];
 	int port, baud, timeout_ms;
@@ -397,6 +418,7 @@ struct flush_ctx {
 	size_t len, cap;
 	int rows, rc;
 	int64_t now_ms;
+	struct rollup_key keys[BATCH_MAX]; /* (meter, day) of the batch's rows */
 };
 
 static void json_add(struct flush_ctx *fc, const char *s)
@@ -421,6 +443,13 @@ static int flush_rows(struct flush_ctx *fc)
 	rc = db_run(db, &q_insert_batch, NULL, fc->json);
 	if (rc == XQ_OK)
 		n_stored += (uint64_t)db_affected(db);
+	/*
+	 * The usage rollups of the days these rows fall on, after the rows: a
+	 * failure replays the batch (harmless) and refreshes again, so the
+	 * rollups never stay behind a stored reading.
+	 */
+	if (rc == XQ_OK && (rc = rollup_refresh(db, fc->keys, (size_t)fc->rows)) != XQ_OK)
+		log_warn("xq-collector: usage rollup failed: %s", db_errmsg(db));
 	fc->len = 0;
 	fc->rows = 0;
 	return rc;
@@ -449,6 +478,8 @@ static int replay_one(void *arg, const char *rec, size_t n)
 			    fc->rows ? "," : "[", a, kind, v[0], json_num(v[1]), json_num(v[2]),
 			    json_num(v[3]), json_num(v[4]), st, strcmp(why, "-") ? why : "");
 		json_add(fc, item);
+		fc->keys[fc->rows].meter_id = a;
+		fc->keys[fc->rows].day = rollup_day_of_ms(b);
 		if (++fc->rows >= BATCH_MAX)
 			return flush_rows(fc);
 		return XQ_OK;
@@ -516,7 +547,8 @@ static void store_reading(struct gateway *g, struct cmeter *m, const struct mete
 	int64_t value = g->p->kind == METER_WATER ? v->total_l : v->total_wh;
 	const char *status = "ok", *why = "-";
 	char rates[4][24], dedup[96], msg[160];
-	int64_t hours_x1000, ceiling;
+	struct valid_in vin = { 0 };
+	struct valid_out vout;
 
 	for (int i = 0; i < 4; i++) {
 		if (g->p->kind == METER_ELECTRIC && (v->have_rates & (1u << i)))
@@ -524,28 +556,20 @@ static void store_reading(struct gateway *g, struct cmeter *m, const struct mete
 		else
 			xq_snprintf(rates[i], sizeof(rates[i]), "-");
 	}
-	if (m->have_prev && read_at_ms > m->prev_at_ms) {
-		hours_x1000 = (read_at_ms - m->prev_at_ms) / 3600;
-		if (hours_x1000 < interval_ms / 3600)
-			hours_x1000 = interval_ms / 3600;
-		if (hours_x1000 < 1)
-			hours_x1000 = 1;
-		ceiling = g->p->kind == METER_WATER ? WATER_MAX_L_PER_H * hours_x1000 / 1000
-						    : cfg.collector_max_kw * hours_x1000;
-		if (value < m->prev) {
-			int64_t wrapped = value + m->modulus - m->prev;
-
-			if (m->prev > m->modulus / 10 * 9 && wrapped <= ceiling) {
-				why = "rollover"; /* normal: the register passed 999999.99 */
-			} else {
-				status = "flagged";
-				why = "backwards";
-			}
-		} else if (value - m->prev > ceiling) {
-			status = "flagged";
-			why = "spike";
-		}
-	}
+	/* the rules are lib/valid.c, shared with manual entry (docs/readings.md) */
+	vin.at_ms = read_at_ms;
+	vin.value = value;
+	vin.prev.have = m->have_prev;
+	vin.prev.at_ms = m->prev_at_ms;
+	vin.prev.value = m->prev;
+	vin.modulus = m->modulus;
+	vin.max_per_h = g->p->kind == METER_WATER ? WATER_MAX_L_PER_H : cfg.collector_max_kw * 1000;
+	vin.min_hours_x1000 = interval_ms / 3600;
+	valid_check(&vin, &vout);
+	if (vout.flagged)
+		status = "flagged";
+	if (vout.reason[0])
+		why = vout.reason;
 	m->same = m->have_prev && value == m->prev ? m->same + 1 : 0;
 	/* once per run of equal readings: a stopped register or a frozen meter */
 	if (cfg.collector_stuck_polls && m->same == cfg.collector_stuck_polls && !strcmp(status, "ok")) {
@@ -570,6 +594,246 @@ static void store_reading(struct gateway *g, struct cmeter *m, const struct mete
 	}
 }
 
+/* ------------------------------------------------------------ relay commands */
+
+/*
+ * Remote trip/close (meter_command, approved in the console by a second
+ * staff member). Every CMD_POLL_MS the collector claims the approved rows of
+ * its shard's DL/T 645 buses (UPDATE ... WHERE state = 'approved' -> 'sent',
+ * so two collectors never both take one) and loads every 'sent' row it owns,
+ * which after a restart includes the ones it had not finished. A command
+ * goes out before the next meter read on its bus; a timeout is retried
+ * after 1, 2, 4 s (the bus keeps reading meters meanwhile), CMD_TRIES in
+ * all; the meter's answer or the give-up decides done/failed, written with
+ * an audit row. The outcome stays in memory until the database has it.
+ */
+static char collector_name[64];
+static int64_t cmd_poll_at_ms;
+
+DB_QUERY(q_cmd_claim) = {
+	"collector_cmd_claim",
+	"UPDATE meter_command c JOIN meter m ON m.id = c.meter_id JOIN gateway g ON g.id = m.gateway_id"
+	" SET c.state = 'sent', c.sent_at = CURRENT_TIMESTAMP(3), c.collector = ?"
+	" WHERE c.state = 'approved' AND g.shard = ? AND g.enabled = 1 AND g.protocol = 'dlt645'",
+	"sl", NULL
+};
+
+DB_QUERY(q_cmd_mine) = {
+	"collector_cmd_mine",
+	"SELECT id, meter_id, command FROM meter_command WHERE state = 'sent' AND collector = ?"
+	" ORDER BY id",
+	"s", "lls"
+};
+
+DB_QUERY(q_cmd_finish) = {
+	"collector_cmd_finish",
+	"UPDATE meter_command SET state = ?, done_at = CURRENT_TIMESTAMP(3), result = ?"
+	" WHERE id = ? AND state = 'sent'",
+	"ssl", NULL
+};
+
+static void cmd_decide(struct ccmd *c, const char *outcome, const char *fmt, ...) XQ_PRINTF(3, 4);
+static void cmd_decide(struct ccmd *c, const char *outcome, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->result, sizeof(c->result), fmt, ap);
+	va_end(ap);
+	c->outcome = outcome;
+	log_info("xq-collector: command %" PRId64 " (%s meter %s): %s, %s", c->id,
+		 c->trip ? "trip" : "close", c->m ? c->m->addr_text : "?", outcome, c->result);
+}
+
+static int cmd_finish_tx(struct db *d, void *arg)
+{
+	struct ccmd *c = arg;
+	struct audit_actor who = { 0, collector_name, "", "" };
+	cJSON *after;
+	int rc;
+
+	if ((rc = db_run(d, &q_cmd_finish, NULL, c->outcome, c->result, c->id)) != XQ_OK)
+		return rc;
+	after = cJSON_CreateObject();
+	cJSON_AddNumberToObject(after, "command_id", (double)c->id);
+	cJSON_AddStringToObject(after, "state", c->outcome);
+	cJSON_AddStringToObject(after, "result", c->result);
+	rc = audit_write(d, &who, c->trip ? "trip" : "close", "meter", c->m ? c->m->id : 0, NULL,
+			 after);
+	cJSON_Delete(after);
+	return rc;
+}
+
+static struct ccmd *cmd_known(int64_t id)
+{
+	for (size_t i = 0; i < ngw; i++)
+		for (struct ccmd *c = gws[i]->cmds; c; c = c->next)
+			if (c->id == id)
+				return c;
+	return NULL;
+}
+
+static struct gateway *meter_gw(int64_t meter_id, struct cmeter **out)
+{
+	for (size_t i = 0; i < ngw; i++)
+		for (size_t k = 0; k < gws[i]->n; k++)
+			if (gws[i]->m[k]->id == meter_id) {
+				*out = gws[i]->m[k];
+				return gws[i];
+			}
+	return NULL;
+}
+
+static void cmd_poll(int64_t now_ms)
+{
+	struct db_res res;
+
+	if (!db_up || now_ms < cmd_poll_at_ms)
+		return;
+	cmd_poll_at_ms = now_ms + CMD_POLL_MS;
+	/* outcomes first, so a finished command leaves the 'sent' set before we reload it */
+	for (size_t i = 0; i < ngw; i++) {
+		struct ccmd **pp = &gws[i]->cmds;
+
+		while (*pp) {
+			struct ccmd *c = *pp;
+
+			if (!c->outcome || c == gws[i]->cur_cmd) {
+				pp = &c->next;
+				continue;
+			}
+			if (db_tx(db, cmd_finish_tx, c) != XQ_OK) {
+				db_lost(now_ms);
+				return;
+			}
+			*pp = c->next;
+			free(c);
+		}
+	}
+	if (db_run(db, &q_cmd_claim, NULL, collector_name, (int64_t)cfg.collector_shard) != XQ_OK ||
+	    db_run(db, &q_cmd_mine, &res, collector_name) != XQ_OK) {
+		db_lost(now_ms);
+		return;
+	}
+	for (size_t r = 0; r < res.nrows; r++) {
+		struct ccmd *c, **tail;
+		struct cmeter *m = NULL;
+		struct gateway *g;
+
+		if (cmd_known(db_i64(&res, r, 0)))
+			continue;
+		c = xq_calloc(1, sizeof(*c));
+		c->id = db_i64(&res, r, 0);
+		c->trip = !strcmp(db_str(&res, r, 2), "trip");
+		g = meter_gw(db_i64(&res, r, 1), &m);
+		c->m = m;
+		if (!g) {
+			/* claimed for this shard but not polled here (e.g. a gateways file): say so */
+			cmd_decide(c, "failed", "采集器未接入该表, 无法执行");
+			if (db_tx(db, cmd_finish_tx, c) != XQ_OK)
+				db_lost(now_ms);
+			free(c);
+			continue;
+		}
+		for (tail = &g->cmds; *tail; tail = &(*tail)->next)
+			;
+		*tail = c;
+	}
+	db_res_release(&res);
+}
+
+/* The first command of g that may go out now, or NULL. */
+static struct ccmd *cmd_due(struct gateway *g, int64_t now_us)
+{
+	for (struct ccmd *c = g->cmds; c; c = c->next)
+		if (!c->outcome && now_us >= c->next_us)
+			return c;
+	return NULL;
+}
+
+static void cmd_end(struct gateway *g, int64_t now_us)
+{
+	g->cur_cmd = NULL;
+	g->state = GW_IDLE;
+	g->gap_until_us = now_us + cfg.collector_gap_ms * 1000;
+}
+
+static void gw_disconnect(struct gateway *g, int64_t now_us);
+
+static void cmd_send(struct gateway *g, struct ccmd *c, int64_t now_us)
+{
+	struct dlt645_control ctl = { .pa = 0x02, .password = 0 };
+	uint8_t frame[METER_FRAME_MAX + 16];
+	time_t t = (time_t)(xq_now_ms() / 1000 + 8 * 3600 + CMD_DEADLINE_MIN * 60);
+	struct tm tm;
+	size_t len = 0;
+
+	gmtime_r(&t, &tm);
+	ctl.cmd = c->trip ? DLT645_CTL_TRIP : DLT645_CTL_CLOSE_NOW;
+	ctl.deadline = (struct meter_time){ tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+					    tm.tm_hour, tm.tm_min, tm.tm_sec };
+	if (dlt645_build_control(frame, sizeof(frame), &len, DLT645_PREAMBLE, c->m->req.addr.b,
+				 &ctl) != XQ_OK) {
+		cmd_decide(c, "failed", "无法生成控制命令帧");
+		return;
+	}
+	g->rxlen = 0;
+	if (g->link.ops->write(&g->link, frame, len) != (ssize_t)len) {
+		gw_disconnect(g, now_us);
+		return;
+	}
+	c->attempts++;
+	g->cur_cmd = c;
+	g->sent_us = now_us;
+	g->deadline_us = now_us + (int64_t)len * 11 * 1000000 / g->baud +
+			 (int64_t)g->timeout_ms * 1000;
+	g->state = GW_WAIT;
+}
+
+static void cmd_timeout(struct gateway *g, int64_t now_us)
+{
+	struct ccmd *c = g->cur_cmd;
+
+	if (c->attempts >= CMD_TRIES)
+		cmd_decide(c, "failed", "电表无应答 (已尝试 %d 次)", c->attempts);
+	else
+		c->next_us = now_us + (1000000LL << (c->attempts - 1)); /* 1, 2, 4 s */
+	cmd_end(g, now_us);
+}
+
+/* Bytes arrived for the command in flight: its acknowledgement or refusal. */
+static void cmd_reply(struct gateway *g, int64_t now_us)
+{
+	struct ccmd *c = g->cur_cmd;
+	struct meter_frame f;
+	struct meter_values v;
+
+	for (;;) {
+		int rc = g->p->parse(g->rx, g->rxlen, METER_DIR_REPLY, &f);
+		size_t drop = rc == XQ_OK ? f.consumed : f.skip;
+
+		if (rc == XQ_EPROTO)
+			g->bad_frames++;
+		if (rc == XQ_OK &&
+		    dlt645_check_ack(c->m->req.addr.b, DLT645_F_CONTROL, &f, &v) == XQ_OK) {
+			g->rxlen = 0;
+			if (v.err)
+				cmd_decide(c, "failed", "电表拒绝执行: %s",
+					   dlt645_err_text((uint8_t)v.err, 0, 1));
+			else
+				cmd_decide(c, "done", "%s成功, 电表已确认", c->trip ? "拉闸" : "合闸");
+			cmd_end(g, now_us);
+			return;
+		}
+		if (drop > g->rxlen)
+			drop = g->rxlen;
+		memmove(g->rx, g->rx + drop, g->rxlen - drop);
+		g->rxlen -= drop;
+		if (rc == XQ_EAGAIN || g->rxlen == 0)
+			return;
+	}
+}
+
 /* ------------------------------------------------------------ the bus */
 
 static void gw_disconnect(struct gateway *g, int64_t now_us)
@@ -578,6 +842,8 @@ static void gw_disconnect(struct gateway *g, int64_t now_us)
 		epoll_ctl(epfd, EPOLL_CTL_DEL, g->link.fd, NULL);
 		g->link.ops->close(&g->link);
 	}
+	if (g->cur_cmd) /* the attempt counts; it goes out again once reconnected */
+		g->cur_cmd = NULL;
 	g->state = GW_DOWN;
 	g->backoff_ms = g->backoff_ms ? (g->backoff_ms * 2 > 10000 ? 10000 : g->backoff_ms * 2) : 500;
 	g->deadline_us = now_us + (int64_t)g->backoff_ms * 1000;
@@ -647,10 +913,15 @@ static void gw_failed(struct gateway *g, int64_t now_us)
 
 static void gw_reply(struct gateway *g, int64_t now_us)
 {
-	struct cmeter *m = g->m[g->idx];
+	struct cmeter *m;
 	struct meter_frame f;
 	struct meter_values v;
 
+	if (g->cur_cmd) {
+		cmd_reply(g, now_us);
+		return;
+	}
+	m = g->m[g->idx];
 	for (;;) {
 		int rc = g->p->parse(g->rx, g->rxlen, METER_DIR_REPLY, &f);
 		size_t drop;
@@ -729,6 +1000,8 @@ static void gw_new_slot(struct gateway *g, int64_t slot, int64_t now_ms)
 			}
 		}
 	}
+	if (g->state == GW_WAIT && g->cur_cmd)
+		cmd_timeout(g, xq_mono_us()); /* a command is not abandoned: it is retried */
 	if (g->state == GW_WAIT)
 		g->state = GW_IDLE; /* the old slot's request is abandoned */
 	g->slot = slot;
@@ -752,16 +1025,27 @@ static void gw_tick(struct gateway *g, int64_t slot, int64_t now_us, int64_t now
 			gw_disconnect(g, now_us);
 		}
 		break;
-	case GW_IDLE:
+	case GW_IDLE: {
+		struct ccmd *c;
+
+		/* a relay command goes before the next read: a resident waits for it */
+		if (now_us >= g->gap_until_us && (c = cmd_due(g, now_us))) {
+			cmd_send(g, c, now_us);
+			break;
+		}
 		while (g->idx < g->n && g->m[g->idx]->done_slot == g->slot)
 			g->idx++;
 		if (g->idx < g->n && now_us >= g->gap_until_us)
 			gw_send(g, now_us);
 		break;
+	}
 	case GW_WAIT:
 		if (now_us >= g->deadline_us) {
 			g->timeouts++;
-			gw_failed(g, now_us);
+			if (g->cur_cmd)
+				cmd_timeout(g, now_us);
+			else
+				gw_failed(g, now_us);
 		}
 		break;
 	}
@@ -1141,6 +1425,8 @@ int main(int argc, char **argv)
 		}
 		ep_set(http_fd, &http_fd, EPOLLIN, EPOLL_CTL_ADD);
 	}
+	xq_snprintf(collector_name, sizeof(collector_name), "xq-collector/%lld",
+		    (long long)cfg.collector_shard);
 	loaded = load_config() == XQ_OK;
 	log_info("xq-collector: polling every %lld s, metrics on 127.0.0.1:%lld",
 		 (long long)cfg.collector_interval_s, (long long)cfg.collector_http_port);
@@ -1159,6 +1445,7 @@ int main(int argc, char **argv)
 		/* a backlog is worked off chunk by chunk between bus events */
 		if (now_ms - last_flush_ms >= FLUSH_MS || (sp.done > 0 && db_up))
 			flush(now_ms);
+		cmd_poll(now_ms);
 		n = epoll_wait(epfd, ev, 64, 10);
 		now_us = xq_mono_us();
 		for (int i = 0; i < n; i++) {
@@ -1182,6 +1469,12 @@ int main(int argc, char **argv)
 			gws[i]->link.ops->close(&gws[i]->link);
 		for (size_t k = 0; k < gws[i]->n; k++)
 			free(gws[i]->m[k]);
+		while (gws[i]->cmds) {
+			struct ccmd *c = gws[i]->cmds;
+
+			gws[i]->cmds = c->next;
+			free(c);
+		}
 		free(gws[i]->m);
 		free(gws[i]);
 	}

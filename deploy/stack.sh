@@ -447,6 +447,10 @@ state_file = $RUN_DIR/metersim.state
 [collector]
 http_port = $COLLECTOR_HTTP_PORT
 spool_file = $SPOOL_DIR/collector.spool
+
+# readings area: reader photos (docs/readings.md)
+[readings]
+photo_dir = $XQ_VAR/photos
 EOF
 }
 
@@ -464,6 +468,8 @@ app_setup() {
 	need_bin "$API_BIN"
 	say "applying migrations"
 	xqctl migrate || die "xqctl migrate failed"
+	# collector area: meter_reading partitions for the coming months (daily maintenance)
+	xqctl partitions >/dev/null || die "xqctl partitions failed"
 	say "applying xq-wxsim migrations (database $WXSIM_DB)"
 	XQ_DB_NAME=$WXSIM_DB xqctl migrate --dir "$REPO/sim/wxsim/sql" ||
 		die "xqctl migrate of the $WXSIM_DB database failed"

@@ -12,6 +12,7 @@
 #include <argon2.h>
 #include <ctype.h>
 #include <pthread.h>
+#include <strings.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -280,9 +281,8 @@ DB_QUERY(q_session_touch) = {
 	NULL,
 };
 
-int auth_session_load(struct req *rq)
+static int session_load_token(struct req *rq, const char *tok)
 {
-	const char *tok = req_cookie(rq, AUTH_COOKIE);
 	struct who *w = &rq->who;
 	struct db_res r;
 	int rc;
@@ -306,6 +306,20 @@ int auth_session_load(struct req *rq)
 		db_run(rq->db, &q_session_touch, NULL, rq->cfg->auth_session_ttl_s, w->session_hash);
 	db_res_release(&r);
 	return XQ_OK;
+}
+
+int auth_session_load(struct req *rq)
+{
+	return session_load_token(rq, req_cookie(rq, AUTH_COOKIE));
+}
+
+int auth_session_load_bearer(struct req *rq)
+{
+	const char *h = req_header(rq, "Authorization");
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return XQ_EAUTH;
+	return session_load_token(rq, h + 7);
 }
 
 DB_QUERY(q_session_delete) = {

@@ -49,6 +49,11 @@ int auth_login(struct db *db, const struct config *cfg, const char *username,
 
 /* Loads rq->who from the session cookie; XQ_EAUTH if absent, expired or disabled. */
 int auth_session_load(struct req *rq);
+/*
+ * The same staff session from "Authorization: Bearer <token>" (routes with
+ * R_BEARER: the mini-program's reader mode, which has no cookie jar).
+ */
+int auth_session_load_bearer(struct req *rq);
 /* Deletes the session whose token hash is session_hash. */
 int auth_logout(struct db *db, const char *session_hash);
 /* Deletes every session of staff_id except keep_hash (may be NULL: all). */

@@ -87,6 +87,11 @@ static const struct cfg_key keys[] = {
 	{ "sms.http_url",             CFG_STR,    OFF(sms_http_url),        "",                0,    0 },
 	{ "sms.http_token_file",      CFG_SECRET, OFF(sms_http_token),      "",                0,    0 },
 	{ "sms.sign",                 CFG_STR,    OFF(sms_sign),            "【小区物业】",    0,    0 },
+
+	/* readings area: manual entry, import and review (docs/readings.md) */
+	{ "readings.spike_factor",    CFG_INT,    OFF(readings_spike_factor), "5",             0,    1000 },
+	{ "readings.photo_dir",       CFG_STR,    OFF(readings_photo_dir),  "var/photos",      0,    0 },
+	{ "readings.photo_max",       CFG_SIZE,   OFF(readings_photo_max),  "2m",              1024, 16777216 },
 };
 
 static int parse_size(const char *s, int64_t *out)

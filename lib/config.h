@@ -85,6 +85,11 @@ struct config {
 	char *sms_http_url;         /* POST {mobile, content, ref} as JSON */
 	char *sms_http_token;       /* secret: read from sms.http_token_file, sent as Bearer */
 	char *sms_sign;             /* signature prefixed to every SMS */
+
+	/* readings area (docs/readings.md) */
+	int64_t readings_spike_factor; /* manual use above k x 90-day daily average is flagged; 0 = off */
+	char *readings_photo_dir;      /* reader photos, named by content hash */
+	int64_t readings_photo_max;    /* body cap of R_UPLOAD routes (photos) */
 };
 
 /*

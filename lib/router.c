@@ -97,7 +97,8 @@ static int checks_then_handle(struct req *rq, struct route *r)
 	const char *ct;
 	int rc;
 
-	rc = req_read_body(rq, (size_t)rq->cfg->api_max_body);
+	rc = req_read_body(rq, (size_t)((r->flags & R_UPLOAD) ? rq->cfg->readings_photo_max
+								: rq->cfg->api_max_body));
 	if (rc == XQ_ETOOBIG)
 		return resp_fail_msg(rq, XQ_ETOOBIG, "请求内容过大", NULL);
 	if (rc)
@@ -122,7 +123,7 @@ static int checks_then_handle(struct req *rq, struct route *r)
 				return resp_fail(rq, rc);
 		}
 	} else if (strcmp(r->perm, PERM_PUBLIC) != 0) {
-		rc = auth_session_load(rq);
+		rc = (r->flags & R_BEARER) ? auth_session_load_bearer(rq) : auth_session_load(rq);
 		if (rc)
 			return resp_fail(rq, rc);
 		if (!router_has_perm(&rq->who, r->perm)) {
@@ -130,7 +131,7 @@ static int checks_then_handle(struct req *rq, struct route *r)
 				 rq->who.role, r->perm, rq->method, r->path);
 			return resp_fail(rq, XQ_EFORBIDDEN);
 		}
-		if (!is_safe_method(rq->method) && !(r->flags & R_NOCSRF)) {
+		if (!is_safe_method(rq->method) && !(r->flags & (R_NOCSRF | R_BEARER))) {
 			const char *tok = req_header(rq, "X-CSRF-Token");
 			if (!tok || strlen(tok) != strlen(rq->who.csrf) ||
 			    CRYPTO_memcmp(tok, rq->who.csrf, strlen(tok)) != 0) {

@@ -22,6 +22,14 @@
  * calling resident (lib/resident_auth.h); otherwise 404, never data.
  */
 #define R_OWN_HOUSE 0x04u
+/*
+ * Staff routes for the mini-program's reader mode: the staff session token
+ * comes as "Authorization: Bearer" instead of the cookie, and there is no
+ * CSRF check (a browser never attaches that header by itself).
+ */
+#define R_BEARER 0x08u
+/* A binary upload: the body may reach readings.photo_max instead of api.max_body. */
+#define R_UPLOAD 0x10u
 
 /* Who may call: a permission code from the permission table, or one of these. */
 #define PERM_PUBLIC "" /* anyone, no session needed */

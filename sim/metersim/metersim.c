@@ -43,6 +43,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_GW 4096
@@ -64,6 +65,7 @@ struct smeter {
 	int64_t avg;       /* this meter's average power (W) or flow (mL/s) */
 	enum fault fault;
 	int64_t slow_ms;
+	int tripped; /* relay open after a DL/T 645 trip (0x1C N1 = 1A): no load, registers stop */
 };
 
 struct sgw {
@@ -338,6 +340,9 @@ static void advance(int64_t now_ms, int64_t dt_ms)
 		int64_t unit = m->self.addr.len == CJT188_ADDR_LEN ? 10000 : 36000; /* 10 L, 10 Wh */
 		int64_t add;
 
+		if (m->tripped)
+			continue;
+
 		m->acc += m->avg * profile[hour] / 1000 * dt_ms * cfg.metersim_speed / 1000;
 		add = m->acc / unit;
 		if (add <= 0)
@@ -377,6 +382,49 @@ static void conn_close(struct sconn *c)
 	free(c);
 }
 
+/* Minutes since 2000 of a local time, for comparing deadlines. */
+static int64_t time_minutes(const struct meter_time *t)
+{
+	static const int cum[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
+	int64_t days = (int64_t)(t->year - 2000) * 365 + (t->year - 2000 + 3) / 4 + cum[t->mon - 1] +
+		       t->day - 1 + (t->mon > 2 && t->year % 4 == 0);
+
+	return (days * 24 + t->hour) * 60 + t->min;
+}
+
+/*
+ * Remote control 0x1C (meter-protocols.md 2.7): trip (1A) opens the relay,
+ * close allowed (1B, the resident's button press taken as done) and close
+ * now (1C) close it; alarm and power-protect are acknowledged only. A
+ * command past its deadline, a malformed one or a meter with fault `error`
+ * gets an abnormal reply 0xDC, as a real meter answers.
+ */
+static int control(struct smeter *m, const struct meter_frame *f, uint8_t *out, size_t cap,
+		   size_t *len)
+{
+	struct dlt645_control c;
+	struct meter_time now;
+	time_t t = (time_t)(xq_now_ms() / 1000 + CHINA_OFFSET_S);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	now = (struct meter_time){ tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+				   tm.tm_hour, tm.tm_min, tm.tm_sec };
+	if (m->fault == F_ERROR)
+		return dlt645_reply_error(out, cap, len, 0, m->self.addr.b, DLT645_F_CONTROL,
+					  DLT645_ERR_PASSWORD);
+	if (dlt645_decode_control(f, &c) != XQ_OK || time_minutes(&c.deadline) < time_minutes(&now))
+		return dlt645_reply_error(out, cap, len, 0, m->self.addr.b, DLT645_F_CONTROL,
+					  DLT645_ERR_OTHER);
+	if (c.cmd == DLT645_CTL_TRIP)
+		m->tripped = 1;
+	else if (c.cmd == DLT645_CTL_CLOSE_NOW || c.cmd == DLT645_CTL_CLOSE_ALLOW)
+		m->tripped = 0;
+	log_info("xq-metersim: meter %s relay %s (N1 %02X)", m->addr_text,
+		 m->tripped ? "tripped" : "closed", c.cmd);
+	return dlt645_reply_ack(out, cap, len, 0, m->self.addr.b, DLT645_F_CONTROL);
+}
+
 /* One request frame arrived: find the meter it addresses and queue the reply. */
 static void answer(struct sconn *c, const struct meter_frame *f, int64_t now_us)
 {
@@ -392,8 +440,11 @@ static void answer(struct sconn *c, const struct meter_frame *f, int64_t now_us)
 		if (m->fault == F_SILENCE)
 			return;
 		fill_state(m, g->p, &st);
-		if (g->p->build_reply(&m->self, f, &st, c->tx, sizeof(c->tx), &len) != XQ_OK ||
-		    len == 0)
+		if (g->p == &proto_dlt645 && f->control == DLT645_F_CONTROL) {
+			if (control(m, f, c->tx, sizeof(c->tx), &len) != XQ_OK || len == 0)
+				return;
+		} else if (g->p->build_reply(&m->self, f, &st, c->tx, sizeof(c->tx), &len) != XQ_OK ||
+			   len == 0)
 			return;
 		c->tx_log = m->fault == F_NONE || m->fault == F_SLOW;
 		if (m->fault == F_BADCS)
@@ -489,9 +540,9 @@ static void ctl_reply(struct sconn *c, const char *fmt, ...)
 
 static void ctl_meter_line(struct sconn *c, const struct smeter *m)
 {
-	ctl_reply(c, "%s %lld %lld %lld %lld %lld %s\n", m->addr_text, (long long)m->reg[0],
+	ctl_reply(c, "%s %lld %lld %lld %lld %lld %s %s\n", m->addr_text, (long long)m->reg[0],
 		  (long long)m->reg[1], (long long)m->reg[2], (long long)m->reg[3],
-		  (long long)m->reg[4], fault_names[m->fault]);
+		  (long long)m->reg[4], fault_names[m->fault], m->tripped ? "tripped" : "closed");
 }
 
 /* One control command; every answer ends with a line "." (or starts "ERR"). */

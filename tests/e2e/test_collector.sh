@@ -164,5 +164,122 @@ check "[ \"\$(comm -23 '$XQ_VAR/log/test-collector-rows.txt' '$XQ_VAR/log/test-c
 
 ctl 'FREEZE 0' >/dev/null
 ctl "FAULT $silent none" >/dev/null
+
+# --- usage rollups (lib/rollup.c) equal the sum of the raw deltas ------------
+# per good meter and local day: consecutive good readings' deltas (modulo the
+# register range) times the multiplier; the first reading of a meter adds 0
+good_ids="$ids AND m.id NOT IN ($silent_id, $back_id)"
+deltas="WITH g AS (SELECT r.meter_id, DATE(r.read_at + INTERVAL 8 HOUR) AS d, r.value,
+		LAG(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.read_at) AS pv,
+		CAST(POW(10, m.digits + 3) AS SIGNED) AS mo, m.multiplier AS mult
+		FROM meter_reading r JOIN meter m ON m.id = r.meter_id
+		WHERE r.meter_id IN ($good_ids) AND r.status IN ('ok', 'corrected')),
+	s AS (SELECT meter_id, d, SUM(CASE WHEN pv IS NULL THEN 0 ELSE MOD(value - pv + mo, mo) END * mult) AS u
+		FROM g GROUP BY meter_id, d)"
+# one good meter moves on by 10 Wh for sure (one register unit: under the spike limit)
+mover_id=$(sql -e "SELECT MAX(m.id) $collt AND m.id NOT IN ($silent_id, $back_id)")
+mover=$(sql -e "SELECT address FROM meter WHERE id = $mover_id")
+mv=$(ctl "GET $mover" | awk '{print $2}')
+ctl "SET $mover $((mv + 10))" >/dev/null
+sleep $((INTERVAL * 2 + 2))
+n_days=$(sql -e "$deltas SELECT COUNT(*) FROM s")
+check "[ '${n_days:-0}' -ge 48 ]"
+check "[ \"\$(sql -e \"$deltas SELECT COUNT(*) FROM s LEFT JOIN meter_usage_daily u ON u.meter_id = s.meter_id AND u.day = s.d WHERE u.usage_total IS NULL OR u.usage_total <> s.u\")\" = 0 ]"
+moved=$(sql -e "$deltas SELECT COALESCE(SUM(u), 0) FROM s WHERE meter_id = $mover_id")
+check "[ '${moved:-0}' -ge 10 ]"
+check "[ \"\$(sql -e \"SELECT COUNT(*) FROM meter_usage_monthly mm WHERE mm.meter_id IN ($good_ids) AND mm.usage_total <> (SELECT SUM(d.usage_total) FROM meter_usage_daily d WHERE d.meter_id = mm.meter_id AND DATE_FORMAT(d.day, '%Y-%m') = mm.month)\")\" = 0 ]"
+
+# --- remote trip/close: request, approval by another staff member, execution --
+API=http://127.0.0.1:$XQ_PORT/admin/api/v1
+PW='Collt@2026x'
+for u in cmd_req cmd_appr; do
+	XQ_ADMIN_PASSWORD=$PW XQ_CONFIG=$CONF "$XQ_BUILD/cli/xqctl" create-staff $u --role admin >/dev/null 2>&1
+done
+# login USER: cookie jar $XQ_VAR/log/USER.jar, CSRF token printed
+login() {
+	curl -s -c "$XQ_VAR/log/$1.jar" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"$1\",\"password\":\"$PW\"}" "$API/auth/login" |
+		sed -n 's/.*"csrf_token":"\([0-9a-f]*\)".*/\1/p'
+}
+# call USER CSRF METHOD PATH [BODY]: prints "STATUS BODY"
+call() {
+	local out
+	out=$(curl -s -b "$XQ_VAR/log/$1.jar" -X "$3" -H "X-CSRF-Token: $2" -H 'Content-Type: application/json' \
+		${5:+-d "$5"} -w '\n%{http_code}' "$API$4")
+	printf '%s %s\n' "$(tail -n1 <<<"$out")" "$(head -n -1 <<<"$out")"
+}
+jnum() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -n1; }
+csrf_r=$(login cmd_req)
+csrf_a=$(login cmd_appr)
+check "[ -n '$csrf_r' ] && [ -n '$csrf_a' ]"
+relay_id=$(sql -e "SELECT MIN(m.id) $collt AND m.id NOT IN ($silent_id, $back_id)")
+relay=$(sql -e "SELECT address FROM meter WHERE id = $relay_id")
+norelay_id=$(sql -e "SELECT MAX(m.id) $collt")
+sql -e "UPDATE meter SET has_relay = 1 WHERE id = $relay_id"
+wait_state() { # wait_state CMD_ID STATE
+	for _ in $(seq 1 60); do
+		[ "$(sql -e "SELECT state FROM meter_command WHERE id = $1")" = "$2" ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+r=$(call cmd_req "$csrf_r" POST "/meters/$norelay_id/commands" '{"command":"trip","reason":"欠费"}')
+check "[ '${r%% *}' = 400 ]"
+r=$(call cmd_req "$csrf_r" POST "/meters/$relay_id/commands" '{"command":"trip","reason":"欠费停电"}')
+check "[ '${r%% *}' = 201 ]"
+trip_id=$(jnum id <<<"${r#* }")
+r=$(call cmd_req "$csrf_r" POST "/meters/$relay_id/commands" '{"command":"close","reason":"重复"}')
+check "[ '${r%% *}' = 409 ]"
+# the requester cannot approve their own command; without CSRF nothing happens
+r=$(call cmd_req "$csrf_r" POST "/meter-commands/$trip_id/approve")
+check "[ '${r%% *}' = 403 ]"
+r=$(call cmd_appr "bad" POST "/meter-commands/$trip_id/approve")
+check "[ '${r%% *}' = 403 ]"
+check "[ \"\$(sql -e \"SELECT state FROM meter_command WHERE id = $trip_id\")\" = requested ]"
+r=$(call cmd_appr "$csrf_a" POST "/meter-commands/$trip_id/approve")
+check "[ '${r%% *}' = 200 ]"
+wait_state "$trip_id" done
+check "[ \$? -eq 0 ]"
+relay_state() { ctl "GET $relay" | awk '{print $8}'; }
+st=$(relay_state)
+check "[ '$st' = tripped ]"
+check "sql -e \"SELECT result FROM meter_command WHERE id = $trip_id\" | grep -q '拉闸成功'"
+check "[ \"\$(sql -e \"SELECT COUNT(*) FROM audit_log WHERE entity = 'meter' AND entity_id = $relay_id AND action = 'trip' AND actor = 'xq-collector/0'\")\" = 1 ]"
+check "[ \"\$(sql -e \"SELECT COUNT(*) FROM audit_log WHERE entity = 'meter_command' AND entity_id = $trip_id AND action IN ('request', 'approve')\")\" = 2 ]"
+# tripped: the register stands still while the others move
+v1=$(ctl "GET $relay" | awk '{print $2}')
+sleep 3
+v2=$(ctl "GET $relay" | awk '{print $2}')
+check "[ '$v1' = '$v2' ]"
+# a close that is rejected leaves the relay open; an approved one closes it
+r=$(call cmd_req "$csrf_r" POST "/meters/$relay_id/commands" '{"command":"close","reason":"已缴费"}')
+close1=$(jnum id <<<"${r#* }")
+r=$(call cmd_appr "$csrf_a" POST "/meter-commands/$close1/reject")
+check "[ '${r%% *}' = 200 ]"
+check "[ \"\$(sql -e \"SELECT CONCAT(state, ' ', approved_by IS NOT NULL) FROM meter_command WHERE id = $close1\")\" = 'rejected 1' ]"
+sleep $((INTERVAL / 2 + 2))
+st=$(relay_state)
+check "[ '$st' = tripped ]"
+r=$(call cmd_req "$csrf_r" POST "/meters/$relay_id/commands" '{"command":"close","reason":"已缴费"}')
+close2=$(jnum id <<<"${r#* }")
+r=$(call cmd_appr "$csrf_a" POST "/meter-commands/$close2/approve")
+wait_state "$close2" done
+check "[ \$? -eq 0 ]"
+st=$(relay_state)
+check "[ '$st' = closed ]"
+r=$(call cmd_appr "$csrf_a" GET "/meter-commands?meter_id=$relay_id")
+check "[ '${r%% *}' = 200 ] && [ \"\$(jnum total <<<\"\${r#* }\")\" = 3 ]"
+r=$(call cmd_appr "$csrf_a" GET "/meter-commands?state=bogus")
+check "[ '${r%% *}' = 400 ]"
+# a meter that does not answer: retried with backoff, then failed
+st=$(ctl "FAULT $relay silence")
+check "[ '$st' = OK ]"
+r=$(call cmd_req "$csrf_r" POST "/meters/$relay_id/commands" '{"command":"trip","reason":"测试无应答"}')
+lost=$(jnum id <<<"${r#* }")
+call cmd_appr "$csrf_a" POST "/meter-commands/$lost/approve" >/dev/null
+wait_state "$lost" failed
+check "[ \$? -eq 0 ]"
+check "sql -e \"SELECT result FROM meter_command WHERE id = $lost\" | grep -q '电表无应答'"
+ctl "FAULT $relay none" >/dev/null
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
