@@ -20,6 +20,7 @@ PACKAGES=(
 	libcjson-dev libcurl4-openssl-dev libssl-dev libargon2-dev
 	libxlsxwriter-dev libmodbus-dev zlib1g-dev
 	curl ca-certificates openssl
+	clang libclang-rt-14-dev # tests/fuzz/run.sh (ctest fuzz.codecs)
 )
 POLICY=/usr/sbin/policy-rc.d
 
