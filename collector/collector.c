@@ -24,6 +24,7 @@
 #include "link.h"
 #include "log.h"
 #include "proto/dlt645.h"
+#include "proto/modbus.h"
 #include "proto/meter_proto.h"
 #include "rollup.h"
 #include "spool.h"
@@ -170,13 +171,13 @@ DB_QUERY(q_gateways) = {
 DB_QUERY(q_meters) = {
 	"collector_meters",
 	"SELECT m.id, m.community_id, m.gateway_id, m.address, m.digits, r.value,"
-	" CAST(UNIX_TIMESTAMP(r.read_at) * 1000 AS SIGNED)"
+	" CAST(UNIX_TIMESTAMP(r.read_at) * 1000 AS SIGNED), m.model"
 	" FROM meter m JOIN gateway g ON g.id = m.gateway_id"
 	" LEFT JOIN meter_reading r ON r.meter_id = m.id AND r.read_at ="
 	"  (SELECT MAX(r2.read_at) FROM meter_reading r2 WHERE r2.meter_id = m.id)"
 	" WHERE g.shard = ? AND g.enabled = 1 AND m.status = 'active' AND m.smart = 1"
 	" ORDER BY m.gateway_id, m.id",
-	"l", "lllslll"
+	"l", "lllsllls"
 };
 
 /* A whole batch in one statement: the JSON array goes in as one parameter. */
@@ -267,7 +268,7 @@ static void gw_add(int64_t id, int64_t community_id, const char *host, int port,
 }
 
 static void meter_add(int64_t id, int64_t community_id, int64_t gw_id, const char *addr,
-		      int64_t digits, const char *prev, int64_t prev_at_ms)
+		      int64_t digits, const char *prev, int64_t prev_at_ms, const char *model)
 {
 	struct gateway *g = gw_find(gw_id);
 	struct cmeter *m;
@@ -289,7 +290,17 @@ static void meter_add(int64_t id, int64_t community_id, int64_t gw_id, const cha
 	}
 	m->req.item = METER_READ_TOTAL;
 	/* the DL/T 645 block read gives total and all four rates in one transaction (6.3) */
-	m->req.tariff = g->p->kind == METER_ELECTRIC ? METER_TARIFF_ALL : 0;
+	m->req.tariff = g->p == &proto_dlt645 ? METER_TARIFF_ALL : 0;
+	if (g->p == &proto_modbus_rtu || g->p == &proto_modbus_tcp) {
+		/* the register map is the meter model's (modbus.c maps, docs/collector.md) */
+		m->req.map = modbus_map_find(model);
+		if (!m->req.map) {
+			log_warn("xq-collector: meter %" PRId64 ": no Modbus register map for model"
+				 " '%s', not polled", id, model ? model : "");
+			free(m);
+			return;
+		}
+	}
 	if (digits < 4 || digits > 6)
 		digits = 6;
 	m->modulus = 1000;
@@ -310,12 +321,12 @@ static void meter_add(int64_t id, int64_t community_id, int64_t gw_id, const cha
 /*
  * collector.gateways_file: lines
  *	gateway ID COMMUNITY_ID HOST PORT PROTOCOL BAUD TIMEOUT_MS
- *	meter ID COMMUNITY_ID GATEWAY_ID ADDRESS DIGITS [LAST_VALUE]
+ *	meter ID COMMUNITY_ID GATEWAY_ID ADDRESS DIGITS [LAST_VALUE|- [MODEL]]
  */
 static int load_file(const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char line[256], host[64], proto[32], addr[40], prev[32];
+	char line[256], host[64], proto[32], addr[40], prev[32], model[32];
 	long long a, b, c, d;
 	int port, baud, tmo;
 
@@ -329,9 +340,10 @@ static int load_file(const char *path)
 		if (sscanf(line, "gateway %lld %lld %63s %d %31s %d %d", &a, &b, host, &port, proto,
 			   &baud, &tmo) == 7)
 			gw_add(a, b, host, port, proto, baud, tmo);
-		else if ((n = sscanf(line, "meter %lld %lld %lld %39s %lld %31s", &a, &b, &c, addr, &d,
-				     prev)) >= 5)
-			meter_add(a, b, c, addr, d, n == 6 ? prev : NULL, 0);
+		else if ((n = sscanf(line, "meter %lld %lld %lld %39s %lld %31s %31s", &a, &b, &c, addr,
+				     &d, prev, model)) >= 5)
+			meter_add(a, b, c, addr, d, n >= 6 && strcmp(prev, "-") ? prev : NULL, 0,
+				  n == 7 ? model : NULL);
 	}
 	fclose(f);
 	return XQ_OK;
@@ -363,7 +375,7 @@ static int load_db(void)
 	for (size_t r = 0; r < res.nrows; r++)
 		meter_add(db_i64(&res, r, 0), db_i64(&res, r, 1), db_i64(&res, r, 2),
 			  db_str(&res, r, 3), db_i64(&res, r, 4), db_str(&res, r, 5),
-			  db_i64(&res, r, 6));
+			  db_i64(&res, r, 6), db_str(&res, r, 7));
 	db_res_release(&res);
 	{
 		size_t after = 0;
@@ -1221,7 +1233,7 @@ DB_QUERY(q_setup_pairs) = {
 	" JOIN house h ON h.id = m.house_id JOIN building b ON b.id = h.building_id"
 	" JOIN community c ON c.id = m.community_id"
 	" WHERE c.code = ? AND m.smart = 1 AND m.status = 'active' AND m.gateway_id IS NULL"
-	" AND m.protocol IN ('dlt645', 'cjt188')"
+	" AND m.protocol IN ('dlt645', 'cjt188', 'modbus')"
 	" GROUP BY h.building_id, m.protocol, b.name ORDER BY h.building_id, m.protocol",
 	"s", "lss"
 };
@@ -1284,8 +1296,10 @@ static int setup_tx(struct db *d, void *arg)
 
 		xq_snprintf(name, sizeof(name), "%s %s", db_str(&pairs, r, 2),
 			    strcmp(proto, "cjt188") ? "电表" : "水表");
-		/* water meters on M-Bus are slower to answer than electricity meters */
-		if ((rc = db_run(d, &q_setup_gw_ins, NULL, name, (int)port, proto,
+		/* water meters on M-Bus are slower to answer than electricity meters;
+		 * Modbus meters (meter.protocol modbus) hang on RTU buses */
+		if ((rc = db_run(d, &q_setup_gw_ins, NULL, name, (int)port,
+				 strcmp(proto, "modbus") ? proto : "modbus-rtu",
 				 (int)cfg.metersim_baud, strcmp(proto, "cjt188") ? 1000 : 2000, b)))
 			break;
 		gw = db_insert_id(d);

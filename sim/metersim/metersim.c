@@ -26,6 +26,7 @@
 #include "log.h"
 #include "proto/cjt188.h"
 #include "proto/dlt645.h"
+#include "proto/modbus.h"
 #include "proto/meter_proto.h"
 #include "xq.h"
 
@@ -192,21 +193,35 @@ static struct sgw *gw_for(int port, const struct meter_proto *p)
  * so the first reading the collector takes is never behind the history.
  */
 static int add_meter(int port, const char *proto, int64_t id, const char *addr, int64_t digits,
-		     const int64_t seed[5])
+		     const int64_t seed[5], const char *model)
 {
 	const struct meter_proto *p = proto_find(proto);
 	struct smeter *m;
 	struct sgw *g;
 	int64_t sum = 0;
 
-	if (!p || meter_by_addr(addr))
-		return p ? XQ_OK : XQ_EINVAL;
+	if (!p)
+		return XQ_EINVAL;
 	if (!(g = gw_for(port, p)))
 		return XQ_EINVAL;
+	/* known already (RELOAD): on this bus, since Modbus unit ids repeat across buses */
+	for (size_t i = 0; i < g->n; i++)
+		if (!strcmp(g->m[i]->addr_text, addr))
+			return XQ_OK;
+	if (p != &proto_modbus_rtu && p != &proto_modbus_tcp && meter_by_addr(addr))
+		return XQ_OK;
 	m = xq_calloc(1, sizeof(*m));
 	if (p->addr_parse(addr, &m->self.addr) != XQ_OK) {
 		free(m);
 		return XQ_EINVAL;
+	}
+	if (p == &proto_modbus_rtu || p == &proto_modbus_tcp) {
+		/* the meter model's register map, exactly as the collector reads it */
+		m->self.map = modbus_map_find(model);
+		if (!m->self.map) {
+			free(m);
+			return XQ_EINVAL;
+		}
 	}
 	m->id = id;
 	xq_snprintf(m->addr_text, sizeof(m->addr_text), "%s", addr);
@@ -244,12 +259,13 @@ DB_QUERY(q_sim_meters) = {
 	"metersim_meters",
 	"SELECT g.port, g.protocol, m.id, m.address, m.digits,"
 	" COALESCE(r.value, m.initial_reading), COALESCE(r.value_sharp, 0),"
-	" COALESCE(r.value_peak, 0), COALESCE(r.value_flat, 0), COALESCE(r.value_valley, 0)"
+	" COALESCE(r.value_peak, 0), COALESCE(r.value_flat, 0), COALESCE(r.value_valley, 0),"
+	" m.model"
 	" FROM gateway g JOIN meter m ON m.gateway_id = g.id AND m.status = 'active' AND m.smart = 1"
 	" LEFT JOIN meter_reading r ON r.meter_id = m.id AND r.read_at ="
 	"  (SELECT MAX(r2.read_at) FROM meter_reading r2 WHERE r2.meter_id = m.id)"
 	" WHERE g.enabled = 1 ORDER BY g.port, m.id",
-	"", "lslsllllll"
+	"", "lslslllllls"
 };
 
 static int load_db(void)
@@ -274,7 +290,7 @@ static int load_db(void)
 		for (int i = 0; i < 5; i++)
 			seed[i] = db_i64(&res, r, 5 + (size_t)i);
 		if (add_meter((int)db_i64(&res, r, 0), db_str(&res, r, 1), db_i64(&res, r, 2),
-			      db_str(&res, r, 3), db_i64(&res, r, 4), seed) != XQ_OK)
+			      db_str(&res, r, 3), db_i64(&res, r, 4), seed, db_str(&res, r, 10)) != XQ_OK)
 			log_warn("xq-metersim: skipped meter %s on port %s", db_str(&res, r, 3),
 				 db_str(&res, r, 0));
 		added += nmeters - before;
@@ -285,11 +301,11 @@ static int load_db(void)
 	return XQ_OK;
 }
 
-/* File lines: "port protocol address digits total_wh_or_l"; # comments. */
+/* File lines: "port protocol address digits total_wh_or_l [modbus-model]"; # comments. */
 static int load_file(const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char line[256], proto[32], addr[40];
+	char line[256], proto[32], addr[40], model[40];
 	int port, digits, n = 0;
 	long long total, id = 1;
 
@@ -299,15 +315,18 @@ static int load_file(const char *path)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		int64_t seed[5] = { 0 };
+		int k;
 
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		if (sscanf(line, "%d %31s %39s %d %lld", &port, proto, addr, &digits, &total) != 5) {
+		model[0] = '\0';
+		if ((k = sscanf(line, "%d %31s %39s %d %lld %39s", &port, proto, addr, &digits, &total,
+				model)) < 5) {
 			log_warn("xq-metersim: %s: bad line '%s'", path, line);
 			continue;
 		}
 		seed[0] = total;
-		if (add_meter(port, proto, id++, addr, digits, seed) == XQ_OK)
+		if (add_meter(port, proto, id++, addr, digits, seed, k == 6 ? model : NULL) == XQ_OK)
 			n++;
 	}
 	fclose(f);
