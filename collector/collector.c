@@ -91,6 +91,7 @@ struct gateway {
 	int64_t id, community_id;
 	char host[64];
 	int port, baud, timeout_ms;
+	int gap_ms; /* quiet after a reply or timeout: gateway.gap_ms, else collector.gap_ms */
 	const struct meter_proto *p;
 	struct link link;
 	enum gw_state state;
@@ -163,9 +164,9 @@ static void fmt_utc(int64_t ms, char *buf, size_t n)
 
 DB_QUERY(q_gateways) = {
 	"collector_gateways",
-	"SELECT id, community_id, host, port, protocol, baud, timeout_ms FROM gateway"
-	" WHERE shard = ? AND enabled = 1 ORDER BY id",
-	"l", "llslsll"
+	"SELECT id, community_id, host, port, protocol, baud, timeout_ms, COALESCE(gap_ms, -1)"
+	" FROM gateway WHERE shard = ? AND enabled = 1 ORDER BY id",
+	"l", "llslslll"
 };
 
 DB_QUERY(q_meters) = {
@@ -240,7 +241,7 @@ static struct gateway *gw_find(int64_t id)
 }
 
 static void gw_add(int64_t id, int64_t community_id, const char *host, int port,
-		   const char *proto, int baud, int timeout_ms)
+		   const char *proto, int baud, int timeout_ms, int gap_ms)
 {
 	const struct meter_proto *p = proto_find(proto);
 	struct gateway *g;
@@ -260,6 +261,7 @@ static void gw_add(int64_t id, int64_t community_id, const char *host, int port,
 	g->p = p;
 	g->baud = baud > 0 ? baud : 2400;
 	g->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
+	g->gap_ms = gap_ms >= 0 ? gap_ms : (int)cfg.collector_gap_ms;
 	g->link.fd = -1;
 	g->state = GW_DOWN;
 	g->slot = -1;
@@ -320,7 +322,7 @@ static void meter_add(int64_t id, int64_t community_id, int64_t gw_id, const cha
 
 /*
  * collector.gateways_file: lines
- *	gateway ID COMMUNITY_ID HOST PORT PROTOCOL BAUD TIMEOUT_MS
+ *	gateway ID COMMUNITY_ID HOST PORT PROTOCOL BAUD TIMEOUT_MS [GAP_MS]
  *	meter ID COMMUNITY_ID GATEWAY_ID ADDRESS DIGITS [LAST_VALUE|- [MODEL]]
  */
 static int load_file(const char *path)
@@ -328,7 +330,7 @@ static int load_file(const char *path)
 	FILE *f = fopen(path, "r");
 	char line[256], host[64], proto[32], addr[40], prev[32], model[32];
 	long long a, b, c, d;
-	int port, baud, tmo;
+	int port, baud, tmo, gap;
 
 	if (!f) {
 		log_error("xq-collector: cannot read %s: %s", path, strerror(errno));
@@ -337,9 +339,9 @@ static int load_file(const char *path)
 	while (fgets(line, sizeof(line), f)) {
 		int n;
 
-		if (sscanf(line, "gateway %lld %lld %63s %d %31s %d %d", &a, &b, host, &port, proto,
-			   &baud, &tmo) == 7)
-			gw_add(a, b, host, port, proto, baud, tmo);
+		if ((n = sscanf(line, "gateway %lld %lld %63s %d %31s %d %d %d", &a, &b, host, &port,
+				proto, &baud, &tmo, &gap)) >= 7)
+			gw_add(a, b, host, port, proto, baud, tmo, n == 8 ? gap : -1);
 		else if ((n = sscanf(line, "meter %lld %lld %lld %39s %lld %31s %31s", &a, &b, &c, addr,
 				     &d, prev, model)) >= 5)
 			meter_add(a, b, c, addr, d, n >= 6 && strcmp(prev, "-") ? prev : NULL, 0,
@@ -366,7 +368,7 @@ static int load_db(void)
 	for (size_t r = 0; r < res.nrows; r++)
 		gw_add(db_i64(&res, r, 0), db_i64(&res, r, 1), db_str(&res, r, 2),
 		       (int)db_i64(&res, r, 3), db_str(&res, r, 4), (int)db_i64(&res, r, 5),
-		       (int)db_i64(&res, r, 6));
+		       (int)db_i64(&res, r, 6), (int)db_i64(&res, r, 7));
 	db_res_release(&res);
 	if ((rc = db_run(db, &q_meters, &res, (int64_t)cfg.collector_shard)) != XQ_OK) {
 		db_lost(xq_now_ms());
@@ -773,7 +775,7 @@ static void cmd_end(struct gateway *g, int64_t now_us)
 {
 	g->cur_cmd = NULL;
 	g->state = GW_IDLE;
-	g->gap_until_us = now_us + cfg.collector_gap_ms * 1000;
+	g->gap_until_us = now_us + (int64_t)g->gap_ms * 1000;
 }
 
 static void gw_disconnect(struct gateway *g, int64_t now_us);
@@ -888,7 +890,7 @@ static void next_meter(struct gateway *g, int64_t now_us)
 	g->idx++;
 	g->attempt = 0;
 	g->state = GW_IDLE;
-	g->gap_until_us = now_us + cfg.collector_gap_ms * 1000;
+	g->gap_until_us = now_us + (int64_t)g->gap_ms * 1000;
 }
 
 static void gw_send(struct gateway *g, int64_t now_us)
@@ -922,7 +924,7 @@ static void gw_failed(struct gateway *g, int64_t now_us)
 {
 	if (g->attempt <= cfg.collector_retries) {
 		g->state = GW_IDLE;
-		g->gap_until_us = now_us + cfg.collector_gap_ms * 1000;
+		g->gap_until_us = now_us + (int64_t)g->gap_ms * 1000;
 		return;
 	}
 	g->fail++;
