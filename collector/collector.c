@@ -872,9 +872,22 @@ static void gw_disconnect(struct gateway *g, int64_t now_us)
 
 static void gw_connect(struct gateway *g, int64_t now_us)
 {
-	int inprog;
+	int inprog = 0;
 
-	if (link_tcp_open(&g->link, g->host, g->port, &inprog) != XQ_OK) {
+	if (g->host[0] == '/') {
+		/* a local serial port: DL/T 645 and CJ/T 188 buses are 8E1, Modbus RTU 8N1 */
+		int even = g->p != &proto_modbus_rtu;
+
+		if (link_serial_open(&g->link, g->host, g->baud, even) != XQ_OK) {
+			log_warn("xq-collector: gateway %" PRId64 ": cannot open %s: %s", g->id,
+				 g->host, strerror(errno));
+			gw_disconnect(g, now_us);
+			return;
+		}
+		log_info("xq-collector: gateway %" PRId64 " opened %s at %d baud 8%c1 (%s)", g->id,
+			 g->host, g->baud, even ? 'E' : 'N', g->p->name);
+		g->backoff_ms = 0;
+	} else if (link_tcp_open(&g->link, g->host, g->port, &inprog) != XQ_OK) {
 		gw_disconnect(g, now_us);
 		return;
 	}

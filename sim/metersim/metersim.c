@@ -44,6 +44,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,6 +102,8 @@ static volatile sig_atomic_t stop_sig, dump_sig, reload_sig;
 static int frozen;
 static int64_t byte_us;
 static const char *meter_file;
+static int pty_port;         /* -P PORT:FILE: this gateway's bus is a pty, not TCP */
+static const char *pty_file; /* where the pty's slave path is written */
 static FILE *reply_log;
 
 /* Fraction (per mille) of a household's peak load in each local hour. */
@@ -169,6 +172,8 @@ static struct smeter *meter_by_addr(const char *text)
 	return NULL;
 }
 
+static int open_pty(struct sgw *g);
+
 static struct sgw *gw_for(int port, const struct meter_proto *p)
 {
 	for (size_t i = 0; i < ngw; i++)
@@ -178,6 +183,11 @@ static struct sgw *gw_for(int port, const struct meter_proto *p)
 		return NULL;
 	gws[ngw].port = port;
 	gws[ngw].p = p;
+	if (port == pty_port) {
+		if (open_pty(&gws[ngw]) != XQ_OK)
+			return NULL;
+		return &gws[ngw++];
+	}
 	gws[ngw].lfd = listen_on(port);
 	if (gws[ngw].lfd < 0) {
 		log_error("xq-metersim: cannot listen on 127.0.0.1:%d: %s", port, strerror(errno));
@@ -508,7 +518,7 @@ static int64_t pump(struct sconn *c, int64_t now_us)
 	if (due > c->txlen)
 		due = c->txlen;
 	if (due > c->txoff) {
-		w = send(c->fd, c->tx + c->txoff, due - c->txoff, MSG_NOSIGNAL);
+		w = write(c->fd, c->tx + c->txoff, due - c->txoff); /* SIGPIPE is ignored */
 		if (w > 0)
 			c->txoff += (size_t)w;
 	}
@@ -635,7 +645,7 @@ static void on_readable(struct sconn *c, int64_t now_us)
 
 	if (c->rxlen == sizeof(c->rx))
 		c->rxlen = 0; /* noise filled the buffer: a real UART would overrun too */
-	r = recv(c->fd, c->rx + c->rxlen, sizeof(c->rx) - c->rxlen, 0);
+	r = read(c->fd, c->rx + c->rxlen, sizeof(c->rx) - c->rxlen); /* a socket or a pty */
 	if (r <= 0) {
 		if (r == 0 || (errno != EAGAIN && errno != EINTR))
 			conn_close(c);
@@ -692,10 +702,66 @@ static void on_accept(int lfd, struct sgw *g)
 	ep_add(fd, c);
 }
 
+/*
+ * The bus of gateway g over a pseudo-terminal instead of a TCP port: the
+ * master is one connection of g, the slave is the "serial port" the
+ * collector opens with termios (collector/link_serial.c); its path goes to
+ * pty_file. We hold a slave fd open ourselves, so the master never sees a
+ * hangup while no collector has the port open.
+ */
+static int open_pty(struct sgw *g)
+{
+	struct termios t;
+	struct sconn *c;
+	char tmp[512];
+	const char *name;
+	FILE *f;
+	int m, s;
+	size_t i;
+
+	g->lfd = -1;
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || grantpt(m) || unlockpt(m) || !(name = ptsname(m)) ||
+	    (s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		log_error("xq-metersim: cannot make a pty: %s", strerror(errno));
+		if (m >= 0)
+			close(m);
+		return XQ_ERROR;
+	}
+	if (tcgetattr(s, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(s, TCSANOW, &t);
+	}
+	fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
+	for (i = 0; i < MAX_CONN && conns[i]; i++)
+		;
+	if (i == MAX_CONN) {
+		close(s);
+		close(m);
+		return XQ_ERROR;
+	}
+	c = xq_calloc(1, sizeof(*c));
+	c->fd = m;
+	c->gw = g;
+	conns[i] = c;
+	ep_add(m, c);
+	xq_snprintf(tmp, sizeof(tmp), "%s.tmp", pty_file);
+	if (!(f = fopen(tmp, "w")) || fprintf(f, "%s\n", name) < 0 || fclose(f) ||
+	    rename(tmp, pty_file)) {
+		log_error("xq-metersim: cannot write %s: %s", pty_file, strerror(errno));
+		return XQ_ERROR;
+	}
+	log_info("xq-metersim: gateway port %d served on pty %s (path in %s)", g->port, name,
+		 pty_file);
+	(void)s; /* kept open for the life of the process */
+	return XQ_OK;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: xq-metersim [-c xiaoqu.conf] [-f meters.txt]\n"
-			"  meters.txt lines: port protocol address digits total\n");
+	fprintf(stderr, "usage: xq-metersim [-c xiaoqu.conf] [-f meters.txt] [-P PORT:PATHFILE]\n"
+			"  meters.txt lines: port protocol address digits total [modbus-model]\n"
+			"  -P: the bus of gateway PORT on a pty; its slave path is written to PATHFILE\n");
 }
 
 int main(int argc, char **argv)
@@ -706,10 +772,24 @@ int main(int argc, char **argv)
 	int opt, ctl_marker = 0;
 	enum log_level lvl;
 
-	while ((opt = getopt(argc, argv, "c:f:h")) != -1) {
+	while ((opt = getopt(argc, argv, "c:f:P:h")) != -1) {
 		switch (opt) {
 		case 'c': conf = optarg; break;
 		case 'f': meter_file = optarg; break;
+		case 'P': {
+			char *colon = strchr(optarg, ':');
+			int64_t pp;
+
+			if (!colon || !colon[1])
+				goto bad;
+			*colon = '\0';
+			if (xq_parse_i64(optarg, &pp) != XQ_OK || pp < 1 || pp > 65535)
+				goto bad;
+			pty_port = (int)pp;
+			pty_file = colon + 1;
+			break;
+		}
+		bad:
 		default: usage(); return 2;
 		}
 	}
