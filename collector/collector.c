@@ -24,6 +24,7 @@
 #include "link.h"
 #include "log.h"
 #include "proto/dlt645.h"
+#include "proto/modbus.h"
 #include "proto/meter_proto.h"
 #include "rollup.h"
 #include "spool.h"
@@ -91,6 +92,7 @@ struct gateway {
 	int64_t id, community_id;
 	char host[64];
 	int port, baud, timeout_ms;
+	int gap_ms; /* quiet after a reply or timeout: gateway.gap_ms, else collector.gap_ms */
 	const struct meter_proto *p;
 	struct link link;
 	enum gw_state state;
@@ -163,21 +165,21 @@ static void fmt_utc(int64_t ms, char *buf, size_t n)
 
 DB_QUERY(q_gateways) = {
 	"collector_gateways",
-	"SELECT id, community_id, host, port, protocol, baud, timeout_ms FROM gateway"
-	" WHERE shard = ? AND enabled = 1 ORDER BY id",
-	"l", "llslsll"
+	"SELECT id, community_id, host, port, protocol, baud, timeout_ms, COALESCE(gap_ms, -1)"
+	" FROM gateway WHERE shard = ? AND enabled = 1 ORDER BY id",
+	"l", "llslslll"
 };
 
 DB_QUERY(q_meters) = {
 	"collector_meters",
 	"SELECT m.id, m.community_id, m.gateway_id, m.address, m.digits, r.value,"
-	" CAST(UNIX_TIMESTAMP(r.read_at) * 1000 AS SIGNED)"
+	" CAST(UNIX_TIMESTAMP(r.read_at) * 1000 AS SIGNED), m.model"
 	" FROM meter m JOIN gateway g ON g.id = m.gateway_id"
 	" LEFT JOIN meter_reading r ON r.meter_id = m.id AND r.read_at ="
 	"  (SELECT MAX(r2.read_at) FROM meter_reading r2 WHERE r2.meter_id = m.id)"
 	" WHERE g.shard = ? AND g.enabled = 1 AND m.status = 'active' AND m.smart = 1"
 	" ORDER BY m.gateway_id, m.id",
-	"l", "lllslll"
+	"l", "lllsllls"
 };
 
 /* A whole batch in one statement: the JSON array goes in as one parameter. */
@@ -240,7 +242,7 @@ static struct gateway *gw_find(int64_t id)
 }
 
 static void gw_add(int64_t id, int64_t community_id, const char *host, int port,
-		   const char *proto, int baud, int timeout_ms)
+		   const char *proto, int baud, int timeout_ms, int gap_ms)
 {
 	const struct meter_proto *p = proto_find(proto);
 	struct gateway *g;
@@ -260,6 +262,7 @@ static void gw_add(int64_t id, int64_t community_id, const char *host, int port,
 	g->p = p;
 	g->baud = baud > 0 ? baud : 2400;
 	g->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
+	g->gap_ms = gap_ms >= 0 ? gap_ms : (int)cfg.collector_gap_ms;
 	g->link.fd = -1;
 	g->state = GW_DOWN;
 	g->slot = -1;
@@ -268,7 +271,7 @@ static void gw_add(int64_t id, int64_t community_id, const char *host, int port,
 }
 
 static void meter_add(int64_t id, int64_t community_id, int64_t gw_id, const char *addr,
-		      int64_t digits, const char *prev, int64_t prev_at_ms)
+		      int64_t digits, const char *prev, int64_t prev_at_ms, const char *model)
 {
 	struct gateway *g = gw_find(gw_id);
 	struct cmeter *m;
@@ -290,7 +293,17 @@ static void meter_add(int64_t id, int64_t community_id, int64_t gw_id, const cha
 	}
 	m->req.item = METER_READ_TOTAL;
 	/* the DL/T 645 block read gives total and all four rates in one transaction (6.3) */
-	m->req.tariff = g->p->kind == METER_ELECTRIC ? METER_TARIFF_ALL : 0;
+	m->req.tariff = g->p == &proto_dlt645 ? METER_TARIFF_ALL : 0;
+	if (g->p == &proto_modbus_rtu || g->p == &proto_modbus_tcp) {
+		/* the register map is the meter model's (modbus.c maps, docs/collector.md) */
+		m->req.map = modbus_map_find(model);
+		if (!m->req.map) {
+			log_warn("xq-collector: meter %" PRId64 ": no Modbus register map for model"
+				 " '%s', not polled", id, model ? model : "");
+			free(m);
+			return;
+		}
+	}
 	if (digits < 4 || digits > 6)
 		digits = 6;
 	m->modulus = 1000;
@@ -310,15 +323,15 @@ static void meter_add(int64_t id, int64_t community_id, int64_t gw_id, const cha
 
 /*
  * collector.gateways_file: lines
- *	gateway ID COMMUNITY_ID HOST PORT PROTOCOL BAUD TIMEOUT_MS
- *	meter ID COMMUNITY_ID GATEWAY_ID ADDRESS DIGITS [LAST_VALUE]
+ *	gateway ID COMMUNITY_ID HOST PORT PROTOCOL BAUD TIMEOUT_MS [GAP_MS]
+ *	meter ID COMMUNITY_ID GATEWAY_ID ADDRESS DIGITS [LAST_VALUE|- [MODEL]]
  */
 static int load_file(const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char line[256], host[64], proto[32], addr[40], prev[32];
+	char line[256], host[64], proto[32], addr[40], prev[32], model[32];
 	long long a, b, c, d;
-	int port, baud, tmo;
+	int port, baud, tmo, gap;
 
 	if (!f) {
 		log_error("xq-collector: cannot read %s: %s", path, strerror(errno));
@@ -327,12 +340,13 @@ static int load_file(const char *path)
 	while (fgets(line, sizeof(line), f)) {
 		int n;
 
-		if (sscanf(line, "gateway %lld %lld %63s %d %31s %d %d", &a, &b, host, &port, proto,
-			   &baud, &tmo) == 7)
-			gw_add(a, b, host, port, proto, baud, tmo);
-		else if ((n = sscanf(line, "meter %lld %lld %lld %39s %lld %31s", &a, &b, &c, addr, &d,
-				     prev)) >= 5)
-			meter_add(a, b, c, addr, d, n == 6 ? prev : NULL, 0);
+		if ((n = sscanf(line, "gateway %lld %lld %63s %d %31s %d %d %d", &a, &b, host, &port,
+				proto, &baud, &tmo, &gap)) >= 7)
+			gw_add(a, b, host, port, proto, baud, tmo, n == 8 ? gap : -1);
+		else if ((n = sscanf(line, "meter %lld %lld %lld %39s %lld %31s %31s", &a, &b, &c, addr,
+				     &d, prev, model)) >= 5)
+			meter_add(a, b, c, addr, d, n >= 6 && strcmp(prev, "-") ? prev : NULL, 0,
+				  n == 7 ? model : NULL);
 	}
 	fclose(f);
 	return XQ_OK;
@@ -355,7 +369,7 @@ static int load_db(void)
 	for (size_t r = 0; r < res.nrows; r++)
 		gw_add(db_i64(&res, r, 0), db_i64(&res, r, 1), db_str(&res, r, 2),
 		       (int)db_i64(&res, r, 3), db_str(&res, r, 4), (int)db_i64(&res, r, 5),
-		       (int)db_i64(&res, r, 6));
+		       (int)db_i64(&res, r, 6), (int)db_i64(&res, r, 7));
 	db_res_release(&res);
 	if ((rc = db_run(db, &q_meters, &res, (int64_t)cfg.collector_shard)) != XQ_OK) {
 		db_lost(xq_now_ms());
@@ -364,7 +378,7 @@ static int load_db(void)
 	for (size_t r = 0; r < res.nrows; r++)
 		meter_add(db_i64(&res, r, 0), db_i64(&res, r, 1), db_i64(&res, r, 2),
 			  db_str(&res, r, 3), db_i64(&res, r, 4), db_str(&res, r, 5),
-			  db_i64(&res, r, 6));
+			  db_i64(&res, r, 6), db_str(&res, r, 7));
 	db_res_release(&res);
 	{
 		size_t after = 0;
@@ -755,7 +769,7 @@ static void cmd_end(struct gateway *g, int64_t now_us)
 {
 	g->cur_cmd = NULL;
 	g->state = GW_IDLE;
-	g->gap_until_us = now_us + cfg.collector_gap_ms * 1000;
+	g->gap_until_us = now_us + (int64_t)g->gap_ms * 1000;
 }
 
 static void gw_disconnect(struct gateway *g, int64_t now_us);
@@ -852,9 +866,22 @@ static void gw_disconnect(struct gateway *g, int64_t now_us)
 
 static void gw_connect(struct gateway *g, int64_t now_us)
 {
-	int inprog;
+	int inprog = 0;
 
-	if (link_tcp_open(&g->link, g->host, g->port, &inprog) != XQ_OK) {
+	if (g->host[0] == '/') {
+		/* a local serial port: DL/T 645 and CJ/T 188 buses are 8E1, Modbus RTU 8N1 */
+		int even = g->p != &proto_modbus_rtu;
+
+		if (link_serial_open(&g->link, g->host, g->baud, even) != XQ_OK) {
+			log_warn("xq-collector: gateway %" PRId64 ": cannot open %s: %s", g->id,
+				 g->host, strerror(errno));
+			gw_disconnect(g, now_us);
+			return;
+		}
+		log_info("xq-collector: gateway %" PRId64 " opened %s at %d baud 8%c1 (%s)", g->id,
+			 g->host, g->baud, even ? 'E' : 'N', g->p->name);
+		g->backoff_ms = 0;
+	} else if (link_tcp_open(&g->link, g->host, g->port, &inprog) != XQ_OK) {
 		gw_disconnect(g, now_us);
 		return;
 	}
@@ -870,7 +897,7 @@ static void next_meter(struct gateway *g, int64_t now_us)
 	g->idx++;
 	g->attempt = 0;
 	g->state = GW_IDLE;
-	g->gap_until_us = now_us + cfg.collector_gap_ms * 1000;
+	g->gap_until_us = now_us + (int64_t)g->gap_ms * 1000;
 }
 
 static void gw_send(struct gateway *g, int64_t now_us)
@@ -904,7 +931,7 @@ static void gw_failed(struct gateway *g, int64_t now_us)
 {
 	if (g->attempt <= cfg.collector_retries) {
 		g->state = GW_IDLE;
-		g->gap_until_us = now_us + cfg.collector_gap_ms * 1000;
+		g->gap_until_us = now_us + (int64_t)g->gap_ms * 1000;
 		return;
 	}
 	g->fail++;
@@ -1215,7 +1242,7 @@ DB_QUERY(q_setup_pairs) = {
 	" JOIN house h ON h.id = m.house_id JOIN building b ON b.id = h.building_id"
 	" JOIN community c ON c.id = m.community_id"
 	" WHERE c.code = ? AND m.smart = 1 AND m.status = 'active' AND m.gateway_id IS NULL"
-	" AND m.protocol IN ('dlt645', 'cjt188')"
+	" AND m.protocol IN ('dlt645', 'cjt188', 'modbus')"
 	" GROUP BY h.building_id, m.protocol, b.name ORDER BY h.building_id, m.protocol",
 	"s", "lss"
 };
@@ -1278,8 +1305,10 @@ static int setup_tx(struct db *d, void *arg)
 
 		xq_snprintf(name, sizeof(name), "%s %s", db_str(&pairs, r, 2),
 			    strcmp(proto, "cjt188") ? "电表" : "水表");
-		/* water meters on M-Bus are slower to answer than electricity meters */
-		if ((rc = db_run(d, &q_setup_gw_ins, NULL, name, (int)port, proto,
+		/* water meters on M-Bus are slower to answer than electricity meters;
+		 * Modbus meters (meter.protocol modbus) hang on RTU buses */
+		if ((rc = db_run(d, &q_setup_gw_ins, NULL, name, (int)port,
+				 strcmp(proto, "modbus") ? proto : "modbus-rtu",
 				 (int)cfg.metersim_baud, strcmp(proto, "cjt188") ? 1000 : 2000, b)))
 			break;
 		gw = db_insert_id(d);

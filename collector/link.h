@@ -35,4 +35,12 @@ int link_tcp_open(struct link *l /* OUT */, const char *host, int port, int *in_
 /* After EPOLLOUT on a connecting link: XQ_OK if connected, XQ_ERROR (errno set) if not. */
 int link_tcp_finish(struct link *l);
 
+/*
+ * Opens a serial port (collector area: gateway.host starting with '/' names
+ * the device) raw, non-blocking, 8 data bits, even parity or none, 1 stop
+ * bit, at baud (300..115200). XQ_EINVAL for an unsupported speed, XQ_ERROR
+ * (errno set) if the device cannot be opened or configured.
+ */
+int link_serial_open(struct link *l /* OUT */, const char *path, int baud, int even_parity);
+
 #endif

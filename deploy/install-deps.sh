@@ -25,6 +25,7 @@ PACKAGES=(
 	nodejs
 	# console (issue 6): headless browser tests, and CJK fonts so Chinese renders
 	chromium fonts-noto-cjk unzip
+	clang libclang-rt-14-dev # tests/fuzz/run.sh (ctest fuzz.codecs)
 )
 # miniprogram: Debian's npm only where no npm exists (NodeSource's nodejs
 # carries its own, and Debian's npm package would conflict with it).

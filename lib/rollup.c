@@ -90,15 +90,20 @@ static void day_range(int64_t day, char lo[24], char hi[24])
 	", a.modulus) + a.modulus, a.modulus) * a.mult END"
 #define BASE(col) "CASE WHEN b.read_at IS NOT NULL THEN b." col " ELSE f." col " END"
 
+/* Only when the upsert changed nothing: the day may have lost its last good reading. */
 DB_QUERY(q_del_day) = {
-	"rollup_del_day", "DELETE FROM meter_usage_daily WHERE meter_id = ? AND day = ?", "ls", NULL
+	"rollup_del_day",
+	"DELETE FROM meter_usage_daily WHERE meter_id = ? AND day = ? AND NOT EXISTS"
+	" (SELECT 1 FROM meter_reading r WHERE r.meter_id = ? AND r.read_at >= ? AND r.read_at < ?"
+	"  AND r.status IN " GOOD ")",
+	"lslss", NULL
 };
 
 DB_QUERY(q_ins_day) = {
 	"rollup_ins_day",
 	"INSERT INTO meter_usage_daily (meter_id, day, first_read_at, last_read_at, last_value,"
 	" usage_total, usage_sharp, usage_peak, usage_flat, usage_valley, readings, flagged)"
-	" SELECT m.id, ?, a0.first_at, a0.last_at, l.value,"
+	" SELECT * FROM (SELECT m.id, ?, a0.first_at, a0.last_at, l.value,"
 	" " USAGE("l.value", BASE("value")) ", " USAGE("l.value_sharp", BASE("value_sharp")) ","
 	" " USAGE("l.value_peak", BASE("value_peak")) ", " USAGE("l.value_flat", BASE("value_flat"))
 	", " USAGE("l.value_valley", BASE("value_valley")) ", a0.n, a0.nflag"
@@ -113,7 +118,12 @@ DB_QUERY(q_ins_day) = {
 	" JOIN meter_reading l ON l.meter_id = m.id AND l.read_at = a0.last_at"
 	" LEFT JOIN meter_reading b ON b.meter_id = m.id AND b.read_at ="
 	"  (SELECT r0.read_at FROM meter_reading r0 WHERE r0.meter_id = ? AND r0.read_at < ?"
-	"   AND r0.status IN " GOOD " ORDER BY r0.read_at DESC LIMIT 1)",
+	"   AND r0.status IN " GOOD " ORDER BY r0.read_at DESC LIMIT 1)) AS x"
+	" ON DUPLICATE KEY UPDATE first_read_at = VALUES(first_read_at),"
+	" last_read_at = VALUES(last_read_at), last_value = VALUES(last_value),"
+	" usage_total = VALUES(usage_total), usage_sharp = VALUES(usage_sharp),"
+	" usage_peak = VALUES(usage_peak), usage_flat = VALUES(usage_flat),"
+	" usage_valley = VALUES(usage_valley), readings = VALUES(readings), flagged = VALUES(flagged)",
 	"slssllls", NULL
 };
 
@@ -123,8 +133,10 @@ DB_QUERY(q_next_day) = {
 };
 
 DB_QUERY(q_del_month) = {
-	"rollup_del_month", "DELETE FROM meter_usage_monthly WHERE meter_id = ? AND month = ?", "ls",
-	NULL
+	"rollup_del_month",
+	"DELETE FROM meter_usage_monthly WHERE meter_id = ? AND month = ? AND NOT EXISTS"
+	" (SELECT 1 FROM meter_usage_daily d WHERE d.meter_id = ? AND d.day >= ? AND d.day < ?)",
+	"lslss", NULL
 };
 
 DB_QUERY(q_ins_month) = {
@@ -135,7 +147,11 @@ DB_QUERY(q_ins_month) = {
 	" SUM(usage_valley), COUNT(*), MAX(last_read_at),"
 	" (SELECT d2.last_value FROM meter_usage_daily d2 WHERE d2.meter_id = ? AND d2.day >= ?"
 	"  AND d2.day < ? ORDER BY d2.day DESC LIMIT 1)"
-	" FROM meter_usage_daily WHERE meter_id = ? AND day >= ? AND day < ? GROUP BY meter_id",
+	" FROM meter_usage_daily WHERE meter_id = ? AND day >= ? AND day < ? GROUP BY meter_id"
+	" ON DUPLICATE KEY UPDATE usage_total = VALUES(usage_total), usage_sharp = VALUES(usage_sharp),"
+	" usage_peak = VALUES(usage_peak), usage_flat = VALUES(usage_flat),"
+	" usage_valley = VALUES(usage_valley), days = VALUES(days),"
+	" last_read_at = VALUES(last_read_at), last_value = VALUES(last_value)",
 	"slsslss", NULL
 };
 
@@ -155,9 +171,12 @@ static int refresh_day(struct db *db, int64_t meter, int64_t day)
 
 	rollup_day_str(day, d, sizeof(d));
 	day_range(day, lo, hi);
-	if ((rc = db_run(db, &q_del_day, NULL, meter, d)) != XQ_OK)
+	/* an upsert: the common case (a new reading) is one statement */
+	if ((rc = db_run(db, &q_ins_day, NULL, d, meter, lo, hi, meter, meter, meter, lo)) != XQ_OK)
 		return rc;
-	return db_run(db, &q_ins_day, NULL, d, meter, lo, hi, meter, meter, meter, lo);
+	if (db_affected(db) > 0)
+		return XQ_OK;
+	return db_run(db, &q_del_day, NULL, meter, d, meter, lo, hi);
 }
 
 /* The month row of (meter, the month of day) from its day rows. */
@@ -172,9 +191,12 @@ static int refresh_month(struct db *db, int64_t meter, int64_t day)
 	xq_snprintf(mon, sizeof(mon), "%04d-%02d", y, m);
 	xq_snprintf(first, sizeof(first), "%04d-%02d-01", y, m);
 	xq_snprintf(next, sizeof(next), "%04d-%02d-01", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
-	if ((rc = db_run(db, &q_del_month, NULL, meter, mon)) != XQ_OK)
+	if ((rc = db_run(db, &q_ins_month, NULL, mon, meter, first, next, meter, first, next)) !=
+	    XQ_OK)
 		return rc;
-	return db_run(db, &q_ins_month, NULL, mon, meter, first, next, meter, first, next);
+	if (db_affected(db) > 0)
+		return XQ_OK;
+	return db_run(db, &q_del_month, NULL, meter, mon, meter, first, next);
 }
 
 static int same_month(int64_t a, int64_t b)
@@ -194,6 +216,7 @@ struct refresh_arg {
 static int refresh_tx(struct db *db, void *arg)
 {
 	struct refresh_arg *ra = arg;
+	int64_t today = rollup_day_of_ms(xq_now_ms());
 	int rc = XQ_OK;
 
 	for (size_t i = 0; i < ra->n && rc == XQ_OK;) {
@@ -210,6 +233,11 @@ static int refresh_tx(struct db *db, void *arg)
 		}
 		if (rc != XQ_OK)
 			break;
+		if (last >= today) {
+			/* the collector's usual case: nothing can come after today */
+			rc = refresh_month(db, meter, mon_day);
+			continue;
+		}
 		{
 			char d[16];
 

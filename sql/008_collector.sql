@@ -69,3 +69,10 @@ ALTER TABLE meter_reading PARTITION BY RANGE COLUMNS (read_at) (
 -- four-eyes CHECK).
 INSERT INTO permission (code, name_zh) VALUES ('meter.command', '远程拉合闸');
 INSERT INTO role_permission (role_code, perm_code) VALUES ('admin', 'meter.command');
+
+-- Quiet time on the bus after a reply or timeout before the next request,
+-- per gateway port (meter-protocols.md 6.1: 50..100 ms for DL/T 645 buses,
+-- 3.5 characters for Modbus RTU, 60 ms for SDM630-class meters). NULL: the
+-- collector's collector.gap_ms.
+ALTER TABLE gateway ADD COLUMN gap_ms INT NULL AFTER timeout_ms,
+	ADD CONSTRAINT gateway_gap_chk CHECK (gap_ms IS NULL OR gap_ms BETWEEN 0 AND 10000);

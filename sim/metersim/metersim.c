@@ -26,6 +26,7 @@
 #include "log.h"
 #include "proto/cjt188.h"
 #include "proto/dlt645.h"
+#include "proto/modbus.h"
 #include "proto/meter_proto.h"
 #include "xq.h"
 
@@ -43,6 +44,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -100,6 +102,8 @@ static volatile sig_atomic_t stop_sig, dump_sig, reload_sig;
 static int frozen;
 static int64_t byte_us;
 static const char *meter_file;
+static int pty_port;         /* -P PORT:FILE: this gateway's bus is a pty, not TCP */
+static const char *pty_file; /* where the pty's slave path is written */
 static FILE *reply_log;
 
 /* Fraction (per mille) of a household's peak load in each local hour. */
@@ -168,6 +172,8 @@ static struct smeter *meter_by_addr(const char *text)
 	return NULL;
 }
 
+static int open_pty(struct sgw *g);
+
 static struct sgw *gw_for(int port, const struct meter_proto *p)
 {
 	for (size_t i = 0; i < ngw; i++)
@@ -177,6 +183,11 @@ static struct sgw *gw_for(int port, const struct meter_proto *p)
 		return NULL;
 	gws[ngw].port = port;
 	gws[ngw].p = p;
+	if (port == pty_port) {
+		if (open_pty(&gws[ngw]) != XQ_OK)
+			return NULL;
+		return &gws[ngw++];
+	}
 	gws[ngw].lfd = listen_on(port);
 	if (gws[ngw].lfd < 0) {
 		log_error("xq-metersim: cannot listen on 127.0.0.1:%d: %s", port, strerror(errno));
@@ -192,21 +203,35 @@ static struct sgw *gw_for(int port, const struct meter_proto *p)
  * so the first reading the collector takes is never behind the history.
  */
 static int add_meter(int port, const char *proto, int64_t id, const char *addr, int64_t digits,
-		     const int64_t seed[5])
+		     const int64_t seed[5], const char *model)
 {
 	const struct meter_proto *p = proto_find(proto);
 	struct smeter *m;
 	struct sgw *g;
 	int64_t sum = 0;
 
-	if (!p || meter_by_addr(addr))
-		return p ? XQ_OK : XQ_EINVAL;
+	if (!p)
+		return XQ_EINVAL;
 	if (!(g = gw_for(port, p)))
 		return XQ_EINVAL;
+	/* known already (RELOAD): on this bus, since Modbus unit ids repeat across buses */
+	for (size_t i = 0; i < g->n; i++)
+		if (!strcmp(g->m[i]->addr_text, addr))
+			return XQ_OK;
+	if (p != &proto_modbus_rtu && p != &proto_modbus_tcp && meter_by_addr(addr))
+		return XQ_OK;
 	m = xq_calloc(1, sizeof(*m));
 	if (p->addr_parse(addr, &m->self.addr) != XQ_OK) {
 		free(m);
 		return XQ_EINVAL;
+	}
+	if (p == &proto_modbus_rtu || p == &proto_modbus_tcp) {
+		/* the meter model's register map, exactly as the collector reads it */
+		m->self.map = modbus_map_find(model);
+		if (!m->self.map) {
+			free(m);
+			return XQ_EINVAL;
+		}
 	}
 	m->id = id;
 	xq_snprintf(m->addr_text, sizeof(m->addr_text), "%s", addr);
@@ -244,12 +269,13 @@ DB_QUERY(q_sim_meters) = {
 	"metersim_meters",
 	"SELECT g.port, g.protocol, m.id, m.address, m.digits,"
 	" COALESCE(r.value, m.initial_reading), COALESCE(r.value_sharp, 0),"
-	" COALESCE(r.value_peak, 0), COALESCE(r.value_flat, 0), COALESCE(r.value_valley, 0)"
+	" COALESCE(r.value_peak, 0), COALESCE(r.value_flat, 0), COALESCE(r.value_valley, 0),"
+	" m.model"
 	" FROM gateway g JOIN meter m ON m.gateway_id = g.id AND m.status = 'active' AND m.smart = 1"
 	" LEFT JOIN meter_reading r ON r.meter_id = m.id AND r.read_at ="
 	"  (SELECT MAX(r2.read_at) FROM meter_reading r2 WHERE r2.meter_id = m.id)"
 	" WHERE g.enabled = 1 ORDER BY g.port, m.id",
-	"", "lslsllllll"
+	"", "lslslllllls"
 };
 
 static int load_db(void)
@@ -274,7 +300,7 @@ static int load_db(void)
 		for (int i = 0; i < 5; i++)
 			seed[i] = db_i64(&res, r, 5 + (size_t)i);
 		if (add_meter((int)db_i64(&res, r, 0), db_str(&res, r, 1), db_i64(&res, r, 2),
-			      db_str(&res, r, 3), db_i64(&res, r, 4), seed) != XQ_OK)
+			      db_str(&res, r, 3), db_i64(&res, r, 4), seed, db_str(&res, r, 10)) != XQ_OK)
 			log_warn("xq-metersim: skipped meter %s on port %s", db_str(&res, r, 3),
 				 db_str(&res, r, 0));
 		added += nmeters - before;
@@ -285,11 +311,11 @@ static int load_db(void)
 	return XQ_OK;
 }
 
-/* File lines: "port protocol address digits total_wh_or_l"; # comments. */
+/* File lines: "port protocol address digits total_wh_or_l [modbus-model]"; # comments. */
 static int load_file(const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char line[256], proto[32], addr[40];
+	char line[256], proto[32], addr[40], model[40];
 	int port, digits, n = 0;
 	long long total, id = 1;
 
@@ -299,15 +325,18 @@ static int load_file(const char *path)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		int64_t seed[5] = { 0 };
+		int k;
 
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		if (sscanf(line, "%d %31s %39s %d %lld", &port, proto, addr, &digits, &total) != 5) {
+		model[0] = '\0';
+		if ((k = sscanf(line, "%d %31s %39s %d %lld %39s", &port, proto, addr, &digits, &total,
+				model)) < 5) {
 			log_warn("xq-metersim: %s: bad line '%s'", path, line);
 			continue;
 		}
 		seed[0] = total;
-		if (add_meter(port, proto, id++, addr, digits, seed) == XQ_OK)
+		if (add_meter(port, proto, id++, addr, digits, seed, k == 6 ? model : NULL) == XQ_OK)
 			n++;
 	}
 	fclose(f);
@@ -489,7 +518,7 @@ static int64_t pump(struct sconn *c, int64_t now_us)
 	if (due > c->txlen)
 		due = c->txlen;
 	if (due > c->txoff) {
-		w = send(c->fd, c->tx + c->txoff, due - c->txoff, MSG_NOSIGNAL);
+		w = write(c->fd, c->tx + c->txoff, due - c->txoff); /* SIGPIPE is ignored */
 		if (w > 0)
 			c->txoff += (size_t)w;
 	}
@@ -616,7 +645,7 @@ static void on_readable(struct sconn *c, int64_t now_us)
 
 	if (c->rxlen == sizeof(c->rx))
 		c->rxlen = 0; /* noise filled the buffer: a real UART would overrun too */
-	r = recv(c->fd, c->rx + c->rxlen, sizeof(c->rx) - c->rxlen, 0);
+	r = read(c->fd, c->rx + c->rxlen, sizeof(c->rx) - c->rxlen); /* a socket or a pty */
 	if (r <= 0) {
 		if (r == 0 || (errno != EAGAIN && errno != EINTR))
 			conn_close(c);
@@ -673,10 +702,66 @@ static void on_accept(int lfd, struct sgw *g)
 	ep_add(fd, c);
 }
 
+/*
+ * The bus of gateway g over a pseudo-terminal instead of a TCP port: the
+ * master is one connection of g, the slave is the "serial port" the
+ * collector opens with termios (collector/link_serial.c); its path goes to
+ * pty_file. We hold a slave fd open ourselves, so the master never sees a
+ * hangup while no collector has the port open.
+ */
+static int open_pty(struct sgw *g)
+{
+	struct termios t;
+	struct sconn *c;
+	char tmp[512];
+	const char *name;
+	FILE *f;
+	int m, s;
+	size_t i;
+
+	g->lfd = -1;
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || grantpt(m) || unlockpt(m) || !(name = ptsname(m)) ||
+	    (s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		log_error("xq-metersim: cannot make a pty: %s", strerror(errno));
+		if (m >= 0)
+			close(m);
+		return XQ_ERROR;
+	}
+	if (tcgetattr(s, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(s, TCSANOW, &t);
+	}
+	fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
+	for (i = 0; i < MAX_CONN && conns[i]; i++)
+		;
+	if (i == MAX_CONN) {
+		close(s);
+		close(m);
+		return XQ_ERROR;
+	}
+	c = xq_calloc(1, sizeof(*c));
+	c->fd = m;
+	c->gw = g;
+	conns[i] = c;
+	ep_add(m, c);
+	xq_snprintf(tmp, sizeof(tmp), "%s.tmp", pty_file);
+	if (!(f = fopen(tmp, "w")) || fprintf(f, "%s\n", name) < 0 || fclose(f) ||
+	    rename(tmp, pty_file)) {
+		log_error("xq-metersim: cannot write %s: %s", pty_file, strerror(errno));
+		return XQ_ERROR;
+	}
+	log_info("xq-metersim: gateway port %d served on pty %s (path in %s)", g->port, name,
+		 pty_file);
+	(void)s; /* kept open for the life of the process */
+	return XQ_OK;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: xq-metersim [-c xiaoqu.conf] [-f meters.txt]\n"
-			"  meters.txt lines: port protocol address digits total\n");
+	fprintf(stderr, "usage: xq-metersim [-c xiaoqu.conf] [-f meters.txt] [-P PORT:PATHFILE]\n"
+			"  meters.txt lines: port protocol address digits total [modbus-model]\n"
+			"  -P: the bus of gateway PORT on a pty; its slave path is written to PATHFILE\n");
 }
 
 int main(int argc, char **argv)
@@ -687,10 +772,24 @@ int main(int argc, char **argv)
 	int opt, ctl_marker = 0;
 	enum log_level lvl;
 
-	while ((opt = getopt(argc, argv, "c:f:h")) != -1) {
+	while ((opt = getopt(argc, argv, "c:f:P:h")) != -1) {
 		switch (opt) {
 		case 'c': conf = optarg; break;
 		case 'f': meter_file = optarg; break;
+		case 'P': {
+			char *colon = strchr(optarg, ':');
+			int64_t pp;
+
+			if (!colon || !colon[1])
+				goto bad;
+			*colon = '\0';
+			if (xq_parse_i64(optarg, &pp) != XQ_OK || pp < 1 || pp > 65535)
+				goto bad;
+			pty_port = (int)pp;
+			pty_file = colon + 1;
+			break;
+		}
+		bad:
 		default: usage(); return 2;
 		}
 	}

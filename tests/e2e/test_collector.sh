@@ -68,28 +68,58 @@ INSERT INTO meter (community_id, house_id, utility, meter_no, digits, protocol, 
 		IF(h.room > 108, LPAD(77000000000000 + h.id, 14, '0'), LPAD(770000000000 + h.id, 12, '0')),
 		1, h.id * 1000
 	FROM house h JOIN building b ON b.id = h.building_id WHERE b.community_id = @c;
+-- 6号楼: 10 Modbus RTU electricity meters, unit ids 1..10, two register maps
+-- (docs/collector.md): Acrel ADW300 (int32 x 0.01 kWh) and Eastron SDM120 (float kWh)
+INSERT INTO building (community_id, name, floors, units) VALUES (@c, '6号楼', 5, 1);
+SET @b6 = LAST_INSERT_ID();
+INSERT INTO house (building_id, unit_no, room, floor, area_m2)
+	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
+	SELECT @b6, '1', CONCAT(100 + n.i), 1, 90 FROM n;
+INSERT INTO meter (community_id, house_id, utility, meter_no, model, digits, protocol, address, smart, initial_reading)
+	SELECT @c, h.id, 'electric', CONCAT('CT', h.id), IF(h.room % 2 = 1, 'acrel-adw300', 'eastron-sdm120'),
+		6, 'modbus', CAST(h.room - 100 AS CHAR), 1, h.id * 1000
+	FROM house h WHERE h.building_id = @b6;
 EOF
 fi
-check "[ \"\$(sql -e \"SELECT COUNT(*) FROM meter m JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT'\")\" = 50 ]"
+check "[ \"\$(sql -e \"SELECT COUNT(*) FROM meter m JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT'\")\" = 60 ]"
 "$XQ_BUILD/collector/xq-collector" -c "$CONF" --setup COLLT >/dev/null
 check "[ \$? -eq 0 ]"
 sql -e "UPDATE gateway g JOIN community c ON c.id = g.community_id SET g.timeout_ms = 400 WHERE c.code = 'COLLT'"
-check "[ \"\$(sql -e \"SELECT COUNT(*) FROM meter m JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT' AND m.gateway_id IS NOT NULL\")\" = 50 ]"
+check "[ \"\$(sql -e \"SELECT COUNT(*) FROM meter m JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT' AND m.gateway_id IS NOT NULL\")\" = 60 ]"
 stop_one xq-collector
 stop_one xq-metersim
 rm -f "$XQ_METERSIM_REPLY_LOG"
 restart_stack
 check "[ \$? -eq 0 ]"
 
+# --- meter_reading partitions (sql/008, xqctl partitions) -----------------------
+nparts() { sql -e "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'meter_reading'"; }
+p0=$(nparts)
+out1=$(XQ_CONFIG=$CONF "$XQ_BUILD/cli/xqctl" partitions --ahead 40)
+p1=$(nparts)
+out2=$(XQ_CONFIG=$CONF "$XQ_BUILD/cli/xqctl" partitions --ahead 40)
+p2=$(nparts)
+added=$(sed -n 's/.*: \([0-9]*\) added.*/\1/p' <<<"$out1")
+check "[ '${added:-0}' -gt 0 ] && [ '$p1' = \$((p0 + added)) ]"
+check "[[ '$out2' == *': 0 added'* ]] && [ '$p2' = '$p1' ]"
+check "[ \"\$(sql -e \"SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'meter_reading' ORDER BY PARTITION_ORDINAL_POSITION DESC LIMIT 1\")\" = p_max ]"
+# the demo (loaded by e2e.xqctl) has its rollups: one day row per meter and local day with readings
+demo_days=$(sql -e "SELECT COUNT(*) FROM (SELECT DISTINCT r.meter_id, DATE(r.read_at + INTERVAL 8 HOUR) FROM meter_reading r
+	JOIN meter m ON m.id = r.meter_id JOIN community c ON c.id = m.community_id WHERE c.code = 'DEMO01' AND r.status IN ('ok', 'corrected')) x")
+demo_rows=$(sql -e "SELECT COUNT(*) FROM meter_usage_daily d JOIN meter m ON m.id = d.meter_id JOIN community c ON c.id = m.community_id WHERE c.code = 'DEMO01'")
+check "[ '${demo_days:-0}' -gt 0 ] && [ '$demo_rows' = '$demo_days' ]"
+
 # every meter read at least twice
 ids="SELECT m.id FROM meter m JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT'"
 for _ in $(seq 1 60); do
 	n=$(sql -e "SELECT COUNT(*) FROM (SELECT meter_id FROM meter_reading WHERE meter_id IN ($ids)
 		GROUP BY meter_id HAVING COUNT(*) >= 2) x")
-	[ "$n" = 50 ] && break
+	[ "$n" = 60 ] && break
 	sleep 0.5
 done
-check "[ '$n' = 50 ]"
+check "[ '$n' = 60 ]"
+# the Modbus meters hang on modbus-rtu gateways of their own
+check "[ \"\$(sql -e \"SELECT COUNT(DISTINCT g.id) FROM meter m JOIN gateway g ON g.id = m.gateway_id JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT' AND m.protocol = 'modbus' AND g.protocol = 'modbus-rtu'\")\" = 1 ]"
 
 # --- faults: one meter goes silent, another's register goes backwards ----------
 collt="FROM meter m JOIN community c ON c.id = m.community_id WHERE c.code = 'COLLT' AND m.protocol = 'dlt645'"
@@ -152,7 +182,11 @@ sql -e "SELECT m.address, r.value, COALESCE(r.value_sharp, s.x), COALESCE(r.valu
 mism=$(join "$XQ_VAR/log/test-collector-db.txt" "$XQ_VAR/log/test-collector-sim.txt" |
 	awk '$2 != $7 || ($3 != "-" && ($3 != $8 || $4 != $9 || $5 != $10 || $6 != $11))' | wc -l)
 rows=$(join "$XQ_VAR/log/test-collector-db.txt" "$XQ_VAR/log/test-collector-sim.txt" | wc -l)
-check "[ '$rows' = 49 ]"
+check "[ '$rows' = 59 ]"
+# 10 of them Modbus (unit ids 1..10), equal total for total
+mb_equal=$(join "$XQ_VAR/log/test-collector-db.txt" "$XQ_VAR/log/test-collector-sim.txt" |
+	awk 'length($1) <= 3 && $2 == $7' | wc -l)
+check "[ '$mb_equal' = 10 ]"
 check "[ '$mism' = 0 ]"
 
 # every stored value is one the simulator sent (its reply log)
@@ -281,5 +315,57 @@ wait_state "$lost" failed
 check "[ \$? -eq 0 ]"
 check "sql -e \"SELECT result FROM meter_command WHERE id = $lost\" | grep -q '电表无应答'"
 ctl "FAULT $relay none" >/dev/null
+
+# --- a serial bus: a second xq-metersim serves two meters on a pty, the
+# collector opens its slave with termios (collector/link_serial.c) ------------
+PTY_PORT=$((XQ_PORT + 150))
+PTY_CTL=$((XQ_PORT + 151))
+PTY_FILE=$XQ_VAR/run/metersim-pty.path
+rm -f "$PTY_FILE"
+printf '%d dlt645 770000009001 6 5000\n%d dlt645 770000009002 6 7000\n' "$PTY_PORT" "$PTY_PORT" >"$XQ_VAR/log/pty-meters.txt"
+XQ_METERSIM_CONTROL_PORT=$PTY_CTL XQ_METERSIM_REPLY_LOG= XQ_METERSIM_STATE_FILE= \
+	"$XQ_BUILD/sim/metersim/xq-metersim" -c "$CONF" -f "$XQ_VAR/log/pty-meters.txt" -P "$PTY_PORT:$PTY_FILE" \
+	>"$XQ_VAR/log/xq-metersim-pty.log" 2>&1 &
+pty_pid=$!
+for _ in $(seq 1 50); do [ -s "$PTY_FILE" ] && break; sleep 0.1; done
+pty=$(cat "$PTY_FILE" 2>/dev/null)
+check "[ -c '$pty' ]"
+sql <<SQL
+INSERT INTO building (community_id, name, floors, units) SELECT id, '8号楼', 1, 1 FROM community WHERE code = 'COLLT';
+SET @b = LAST_INSERT_ID();
+INSERT INTO house (building_id, unit_no, room, floor, area_m2) VALUES (@b, '1', '801', 1, 90), (@b, '1', '802', 1, 90);
+INSERT INTO gateway (community_id, name, host, port, protocol, baud, timeout_ms)
+	SELECT id, '8号楼 串口', '$pty', $PTY_PORT, 'dlt645', 9600, 400 FROM community WHERE code = 'COLLT';
+SET @g = LAST_INSERT_ID();
+INSERT INTO meter (community_id, house_id, utility, meter_no, digits, protocol, address, smart, gateway_id, initial_reading)
+	SELECT b.community_id, h.id, 'electric', CONCAT('CTPTY', h.room), 6, 'dlt645', CONCAT('77000000900', h.room - 800), 1, @g, 0
+	FROM house h JOIN building b ON b.id = h.building_id WHERE b.id = @b;
+SQL
+# (the main simulator listens on the same port over TCP: harmless, nobody connects there)
+stop_one xq-collector
+restart_stack
+pty_ids="SELECT m.id FROM meter m WHERE m.meter_no LIKE 'CTPTY%'"
+for _ in $(seq 1 60); do
+	n=$(sql -e "SELECT COUNT(*) FROM (SELECT meter_id FROM meter_reading WHERE meter_id IN ($pty_ids)
+		GROUP BY meter_id HAVING COUNT(*) >= 2) x")
+	[ "$n" = 2 ] && break
+	sleep 0.5
+done
+check "[ '$n' = 2 ]"
+check "grep -q 'opened $pty at 9600 baud 8E1' '$XQ_VAR/log/xq-collector.log'"
+# exact: the pty simulator's frozen registers = the last stored readings
+MAIN_CTL=$CTL_PORT
+CTL_PORT=$PTY_CTL
+st=$(ctl 'FREEZE 1')
+check "[ '$st' = OK ]"
+sleep $((INTERVAL * 2 + 2))
+sim_pty=$(ctl DUMP | awk '{ print $1, $2 }' | sort | tr '\n' ' ')
+CTL_PORT=$MAIN_CTL
+db_pty=$(sql -e "SELECT m.address, r.value FROM meter m JOIN meter_reading r ON r.meter_id = m.id
+	AND r.read_at = (SELECT MAX(read_at) FROM meter_reading WHERE meter_id = m.id)
+	WHERE m.meter_no LIKE 'CTPTY%'" | tr '\t' ' ' | sort | tr '\n' ' ')
+check "[ -n '$sim_pty' ] && [ '$sim_pty' = '$db_pty' ]"
+kill "$pty_pid" 2>/dev/null
+wait "$pty_pid" 2>/dev/null
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
