@@ -1,0 +1,219 @@
+/*
+ * test_billing_props.c - the billing area's second unit file: the printf-free
+ * label formatter (lib/money.c money_put_*, lib/billing.c priced labels)
+ * against a printf reference that writes the labels exactly as the engine
+ * did before, byte for byte, on edge values and a million random ones; and
+ * properties of the engine on seeded random inputs that test_billing.c does
+ * not cover (water components and TOU model B monotonic, apportionment
+ * within one fen of its exact share by area and per household). Every
+ * random test prints its seed and case number when a check fails, so a
+ * failure can be replayed (XQ_TEST_SEED=<n> overrides the seed).
+ */
+#include "billing.h"
+#include "money.h"
+#include "tariff.h"
+#include "test.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+static uint64_t seed_of(uint64_t dflt)
+{
+	const char *s = getenv("XQ_TEST_SEED");
+
+	return s && *s ? strtoull(s, NULL, 10) : dflt;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Random int64 with every magnitude equally likely (1 to 19 digits), either sign. */
+static int64_t rnd_i64(uint64_t *s)
+{
+	uint64_t digits = 1 + rnd(s) % 19, mod = 1;
+	int64_t v;
+
+	for (uint64_t i = 0; i < digits; i++)
+		mod *= 10;
+	v = (int64_t)(rnd(s) % mod);
+	return rnd(s) & 1 ? -v : v;
+}
+
+#define FAILED_AT(seed, i)                                                     \
+	fprintf(stderr, "  (seed %" PRIu64 ", case %d: XQ_TEST_SEED=%" PRIu64 " replays it)\n", \
+		(uint64_t)(seed), (int)(i), (uint64_t)(seed))
+
+/* ------------------------------------------------------------------ the printf reference */
+
+/* v / 10^dec with dec decimals, as the engine's labels have always shown it. */
+static void ref_fixed(int64_t v, int dec, char *out, size_t n)
+{
+	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, p = dec == 2 ? 100 : 10000;
+
+	snprintf(out, n, "%s%" PRIu64 ".%0*" PRIu64, v < 0 ? "-" : "", mag / p, dec, mag % p);
+}
+
+/* milli -> hundredths by MONEY-ROUND-01 (half away from zero), then 2 decimals. */
+static void ref_qty(int64_t milli, char *out, size_t n)
+{
+	int64_t centi = 0;
+
+	XQ_ASSERT(money_round_fen(milli, 10, &centi) == XQ_OK);
+	ref_fixed(centi, 2, out, n);
+}
+
+static void ref_label(char *out, size_t n, int32_t first, int32_t last, const char *name,
+		      int64_t qty, const char *unit, int64_t price, int64_t fen)
+{
+	char prefix[64] = "", q[32], p[32], a[32];
+
+	if (first || last) {
+		int y1, m1, d1, y2, m2, d2;
+		billing_civil(first, &y1, &m1, &d1);
+		billing_civil(last, &y2, &m2, &d2);
+		snprintf(prefix, sizeof(prefix), "%04d-%02d-%02d至%04d-%02d-%02d ", y1, m1, d1, y2, m2,
+			 d2);
+	}
+	ref_qty(qty, q, sizeof(q));
+	ref_fixed(price, 4, p, sizeof(p));
+	ref_fixed(fen, 2, a, sizeof(a));
+	snprintf(out, n, "%s%s %s %s × %s = %s 元", prefix, name, q, unit, p, a);
+}
+
+/* ------------------------------------------------------------------ formatter tests */
+
+static void check_one_number(int64_t v)
+{
+	char got[MONEY_STR_MAX], want[64], fmt[MONEY_STR_MAX];
+	size_t len;
+
+	len = money_put_yuan(v, got);
+	ref_fixed(v, 2, want, sizeof(want));
+	CHECK_STR(got, want);
+	CHECK_EQ_I64(len, strlen(want));
+	CHECK_EQ_I64(money_format_yuan(v, fmt, sizeof(fmt)), XQ_OK);
+	CHECK_STR(fmt, want);
+	len = money_put_price(v, got);
+	ref_fixed(v, 4, want, sizeof(want));
+	CHECK_STR(got, want);
+	CHECK_EQ_I64(len, strlen(want));
+	CHECK_EQ_I64(money_format_price(v, fmt, sizeof(fmt)), XQ_OK);
+	CHECK_STR(fmt, want);
+	len = money_put_qty(v, got);
+	ref_qty(v, want, sizeof(want));
+	CHECK_STR(got, want);
+	CHECK_EQ_I64(len, strlen(want));
+	CHECK_EQ_I64(money_format_qty(v, fmt, sizeof(fmt)), XQ_OK);
+	CHECK_STR(fmt, want);
+}
+
+TEST(format_edges)
+{
+	static const int64_t edge[] = {
+		0, 1, -1, 4, 5, 6, -4, -5, -6, 9, 10, 99, 100, 101, -99, -100, -101, 994, 995, 996,
+		-994, -995, -996, 1004, 1005, 1006, -1005, 9999, 10000, -10000, 10005, 99995,
+		-99995, 4883, 5383, 7883, 24415, INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1,
+		INT64_MAX / 10, INT64_MIN / 10, 922337203685477580LL, -922337203685477585LL,
+	};
+	char b[MONEY_STR_MAX];
+
+	for (size_t i = 0; i < XQ_ARRAY_LEN(edge); i++)
+		check_one_number(edge[i]);
+	/* the worked examples of money.h */
+	money_put_qty(1005, b);
+	CHECK_STR(b, "1.01");
+	money_put_qty(1004, b);
+	CHECK_STR(b, "1.00");
+	money_put_qty(-1005, b);
+	CHECK_STR(b, "-1.01");
+	money_put_yuan(INT64_MIN, b);
+	CHECK_STR(b, "-92233720368547758.08");
+	money_put_price(-300, b);
+	CHECK_STR(b, "-0.0300");
+	/* too small a buffer: refused, untouched */
+	memcpy(b, "xyz", 4);
+	CHECK_EQ_I64(money_format_yuan(123456, b, 6), XQ_EINVAL);
+	CHECK_STR(b, "xyz");
+	CHECK_EQ_I64(money_format_yuan(123456, b, 8), XQ_OK);
+	CHECK_STR(b, "1234.56");
+}
+
+TEST(format_random_matches_printf)
+{
+	uint64_t seed = seed_of(20261201), s = seed;
+
+	for (int i = 0; i < 300000; i++) {
+		int before = test_failed_;
+		int64_t v = rnd_i64(&s);
+		/* the 0.005 boundaries: ...5 in the third decimal of a quantity */
+		if (i % 4 == 0)
+			v = v / 10 * 10 + (v < 0 ? -5 : 5);
+		check_one_number(v);
+		if (test_failed_ != before) {
+			FAILED_AT(seed, i);
+			break;
+		}
+	}
+}
+
+TEST(priced_label_matches_printf)
+{
+	static const char *const names[] = { "第一档", "第二档 峰时", "峰时", "第二档加价",
+					     "第一档 水费", "水资源费", "污水处理费", "电费" };
+	static const char *const units[] = { "kWh", "m³" };
+	uint64_t seed = seed_of(7741), s = seed;
+	char got[160], want[256];
+	int32_t d0 = 0;
+
+	XQ_ASSERT(billing_day(2024, 6, 11, &d0) == XQ_OK);
+	/* the documented examples */
+	CHECK_EQ_I64(billing_priced_label(got, sizeof(got), 0, 0, "第二档", 100000, "kWh", 5383,
+					  5383),
+		     XQ_OK);
+	CHECK_STR(got, "第二档 100.00 kWh × 0.5383 = 53.83 元");
+	CHECK_EQ_I64(billing_priced_label(got, sizeof(got), d0, d0 + 19, "第一档", 160000, "kWh",
+					  4883, 7813),
+		     XQ_OK);
+	CHECK_STR(got, "2024-06-11至2024-06-30 第一档 160.00 kWh × 0.4883 = 78.13 元");
+	for (int i = 0; i < 200000; i++) {
+		int before = test_failed_;
+		int segs = (int)(rnd(&s) % 3 == 0);
+		int32_t first = segs ? (int32_t)(rnd(&s) % 80000) : 0;
+		int32_t last = segs ? first + (int32_t)(rnd(&s) % 40) : 0;
+		const char *name = names[rnd(&s) % XQ_ARRAY_LEN(names)];
+		const char *unit = units[rnd(&s) % 2];
+		int64_t qty = i % 5 ? (int64_t)(rnd(&s) % 10000000) : rnd_i64(&s);
+		int64_t price = i % 7 ? (int64_t)(rnd(&s) % 100000) : rnd_i64(&s);
+		int64_t fen = i % 3 ? (int64_t)(rnd(&s) % 100000000) : rnd_i64(&s);
+
+		ref_label(want, sizeof(want), first, last, name, qty, unit, price, fen);
+		if (strlen(want) < sizeof(got)) {
+			CHECK_EQ_I64(billing_priced_label(got, sizeof(got), first, last, name, qty, unit,
+							  price, fen),
+				     XQ_OK);
+			CHECK_STR(got, want);
+		} else {
+			/* a label that does not fit is refused, never cut */
+			CHECK_EQ_I64(billing_priced_label(got, sizeof(got), first, last, name, qty, unit,
+							  price, fen),
+				     XQ_EOVERFLOW);
+		}
+		if (test_failed_ != before) {
+			FAILED_AT(seed, i);
+			break;
+		}
+	}
+}
+
+int main(void)
+{
+	RUN(format_edges);
+	RUN(format_random_matches_printf);
+	RUN(priced_label_matches_printf);
+	return test_report();
+}
