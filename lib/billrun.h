@@ -33,6 +33,8 @@ struct db;
 #define BILLRUN_STALE_READING_DAYS 7 /* closing reading older than this before period end */
 #define BILLRUN_DUE_MDAY 20      /* due date: this day of the month after the period */
 #define BILLRUN_SKIPS_KEPT 1000  /* skipped houses listed in a summary; the count is exact */
+#define BILLRUN_BATCH 1000       /* houses read with one set of queries and written in one
+				  * transaction (each house whole) */
 
 /* Why a house was not billed: a stable code for programs and a Chinese reason. */
 struct billrun_skip {
