@@ -58,25 +58,11 @@ DB_QUERY(q_houses) = {
 	" WHERE (? = 0 OR b.community_id = ?) ORDER BY h.id",
 	"ll", "ll",
 };
-DB_QUERY(q_assignment) = {
-	"billrun_assignment",
-	"SELECT tariff_id FROM house_tariff WHERE house_id = ? AND utility = ? AND valid_from <= ?"
-	" AND (valid_to IS NULL OR valid_to >= ?) ORDER BY valid_from DESC LIMIT 1",
-	"lsss", "l",
-};
 DB_QUERY(q_versions) = {
 	"billrun_versions",
 	"SELECT id, effective_from, rules FROM tariff_version WHERE tariff_id = ?"
 	" AND status = 'published' AND effective_from <= ? ORDER BY effective_from",
 	"ls", "lsj",
-};
-/* the closing registers of the latest earlier bill that used this meter */
-DB_QUERY(q_prev_usage) = {
-	"billrun_prev_usage",
-	"SELECT bu.bill_id, bu.register, bu.curr_read_at, bu.curr_value FROM bill_usage bu"
-	" JOIN bill b ON b.id = bu.bill_id WHERE bu.meter_id = ? AND b.period < ?"
-	" AND b.status <> 'void' ORDER BY b.period DESC, bu.id LIMIT 5",
-	"ls", "lssl",
 };
 DB_QUERY(q_reading) = {
 	"billrun_reading",
@@ -84,12 +70,6 @@ DB_QUERY(q_reading) = {
 	" flag_reason FROM meter_reading WHERE meter_id = ? AND read_at <= ? AND read_at >= ?"
 	" AND status <> 'rejected' ORDER BY read_at DESC LIMIT 1",
 	"lss", "slllllss",
-};
-DB_QUERY(q_ytd) = {
-	"billrun_ytd",
-	"SELECT COALESCE(SUM(qty_milli), 0) FROM bill WHERE house_id = ? AND utility = ?"
-	" AND period >= ? AND period < ? AND status <> 'void'",
-	"lsss", "l",
 };
 DB_QUERY(q_bill_lock) = {
 	"billrun_bill_lock",
@@ -427,7 +407,7 @@ DB_QUERY(q_b_prev_usage) = {
 	"billrun_b_prev_usage",
 	"SELECT bu.meter_id, bu.bill_id, bu.register, bu.curr_read_at, bu.curr_value"
 	" FROM bill_usage bu JOIN bill b ON b.id = bu.bill_id JOIN"
-	" (SELECT bu2.meter_id, MAX(b2.period) AS p FROM meter m"
+	" (SELECT bu2.meter_id, MAX(b2.period) AS p FROM meter m FORCE INDEX (meter_house_ix)"
 	"  JOIN bill_usage bu2 ON bu2.meter_id = m.id JOIN bill b2 ON b2.id = bu2.bill_id"
 	"  WHERE m.house_id BETWEEN ? AND ? AND m.kind = 'household' AND b2.period < ?"
 	"  AND b2.status <> 'void' GROUP BY bu2.meter_id) x"
@@ -435,12 +415,16 @@ DB_QUERY(q_b_prev_usage) = {
 	" ORDER BY bu.meter_id, bu.id",
 	"lls", "llssl",
 };
-/* per meter, the latest non-rejected reading in (lo, hi] */
+/*
+ * per meter, the latest non-rejected reading in (lo, hi]. FORCE INDEX: left
+ * alone the optimiser walks every meter by primary key for the GROUP BY,
+ * which grows with the whole table instead of the batch.
+ */
 DB_QUERY(q_b_readings) = {
 	"billrun_b_readings",
 	"SELECT r.meter_id, r.read_at, r.value, r.value_sharp, r.value_peak, r.value_flat,"
 	" r.value_valley, r.status, r.flag_reason FROM meter_reading r JOIN"
-	" (SELECT r2.meter_id, MAX(r2.read_at) AS at FROM meter m"
+	" (SELECT r2.meter_id, MAX(r2.read_at) AS at FROM meter m FORCE INDEX (meter_house_ix)"
 	"  JOIN meter_reading r2 ON r2.meter_id = m.id"
 	"  WHERE m.house_id BETWEEN ? AND ? AND m.kind = 'household' AND r2.read_at > ?"
 	"  AND r2.read_at <= ? AND r2.status <> 'rejected' GROUP BY r2.meter_id) x"
@@ -650,9 +634,8 @@ static int reading_at(struct run *r, int64_t meter_id, const char *hi, const cha
 static int meter_opening(struct run *r, struct plan *p, int64_t house_id, struct meter_use *mu,
 			 const char *installed_at, int64_t initial)
 {
-	struct db_res res;
 	char why[80];
-	int flagged = 0, rc;
+	int flagged = 0, found = 0, rc;
 
 	if (strcmp(installed_at, r->start_utc) > 0) {
 		/* installed inside the period: it counts from its initial register */
@@ -660,41 +643,12 @@ static int meter_opening(struct run *r, struct plan *p, int64_t house_id, struct
 		mu->prev.v = initial;
 		return XQ_OK;
 	}
-	if (r->b) {
-		int found = 0;
-		if ((rc = batch_prev(r->b, mu, &found)))
-			return rc;
-		if (found)
-			return XQ_OK;
-		rc = batch_reading(r, r->b->open, r->b->nopen, mu->meter_id, r->start_utc,
-				   installed_at, &mu->prev, &flagged, why, sizeof(why));
-		goto have_reading;
-	}
-	if ((rc = db_run(r->db, &q_prev_usage, &res, mu->meter_id, r->o->period)))
+	if ((rc = batch_prev(r->b, mu, &found)))
 		return rc;
-	if (res.nrows) {
-		int64_t bill_id = db_i64(&res, 0, 0);
-		for (size_t i = 0; i < res.nrows && db_i64(&res, i, 0) == bill_id; i++) {
-			const char *reg = db_str(&res, i, 1);
-			if (!strcmp(reg, "total")) {
-				xq_snprintf(mu->prev.at, sizeof(mu->prev.at), "%s", db_str(&res, i, 2));
-				mu->prev.v = db_i64(&res, i, 3);
-			}
-			for (int k = 0; k < TARIFF_PERIODS_MAX; k++)
-				if (!strcmp(reg, reg_names[k])) {
-					mu->prev.has_reg[k] = 1;
-					mu->prev.reg[k] = db_i64(&res, i, 3);
-				}
-		}
-		db_res_release(&res);
-		if (mu->prev.at[0])
-			return XQ_OK;
-	} else {
-		db_res_release(&res);
-	}
-	rc = reading_at(r, mu->meter_id, r->start_utc, installed_at, &mu->prev, &flagged, why,
-			sizeof(why));
-have_reading:
+	if (found)
+		return XQ_OK;
+	rc = batch_reading(r, r->b->open, r->b->nopen, mu->meter_id, r->start_utc, installed_at,
+			   &mu->prev, &flagged, why, sizeof(why));
 	if (rc == XQ_ENOTFOUND)
 		return skip(p, house_id, "opening_missing", "表 %s 缺少账期开始时（%s 之前）的读数",
 			    mu->meter_no, r->first_date);
@@ -722,12 +676,8 @@ static int meter_closing(struct run *r, struct plan *p, int64_t house_id, struct
 			return XQ_EINVAL;
 		return XQ_OK;
 	}
-	if (r->b)
-		rc = batch_reading(r, r->b->close, r->b->nclose, mu->meter_id, r->end_utc, mu->prev.at,
-				   &mu->curr, &flagged, why, sizeof(why));
-	else
-		rc = reading_at(r, mu->meter_id, r->end_utc, mu->prev.at, &mu->curr, &flagged, why,
-				sizeof(why));
+	rc = batch_reading(r, r->b->close, r->b->nclose, mu->meter_id, r->end_utc, mu->prev.at,
+			   &mu->curr, &flagged, why, sizeof(why));
 	if (rc == XQ_ENOTFOUND)
 		return skip(p, house_id, "closing_missing", "表 %s 缺少期末读数", mu->meter_no);
 	if (rc)
@@ -757,7 +707,6 @@ static int tier_start_period(struct run *r, const struct tcache *c, char out[8])
 static int plan_utility(struct run *r, int64_t house_id, int household, const struct db_res *mrows,
 			size_t m_lo, size_t m_hi, struct plan *p)
 {
-	struct db_res res;
 	struct billing_input in;
 	int64_t tariff_id, mult = 0, mixed = 0;
 	char err[256];
@@ -780,15 +729,7 @@ static int plan_utility(struct run *r, int64_t house_id, int household, const st
 	if (p->nm == 0)
 		return XQ_OK; /* no meter of this utility: nothing to bill */
 
-	if (r->b) {
-		tariff_id = batch_assignment(r->b, house_id, p->utility);
-	} else {
-		if ((rc = db_run(r->db, &q_assignment, &res, house_id, p->utility, r->last_date,
-				 r->first_date)))
-			return rc;
-		tariff_id = res.nrows ? db_i64(&res, 0, 0) : 0;
-		db_res_release(&res);
-	}
+	tariff_id = batch_assignment(r->b, house_id, p->utility);
 	if (tariff_id == 0)
 		return skip(p, house_id, "no_tariff", "房屋没有分配%s价格方案",
 			    !strcmp(p->utility, "electric") ? "电" : "水");
@@ -859,14 +800,7 @@ static int plan_utility(struct run *r, int64_t house_id, int household, const st
 		char from[8];
 		if (tier_start_period(r, p->tc, from))
 			return XQ_EINVAL;
-		if (r->b) {
-			p->ytd_before = batch_ytd(r->b, house_id, p->utility, from);
-		} else {
-			if ((rc = db_run(r->db, &q_ytd, &res, house_id, p->utility, from, r->o->period)))
-				return rc;
-			p->ytd_before = db_i64(&res, 0, 0);
-			db_res_release(&res);
-		}
+		p->ytd_before = batch_ytd(r->b, house_id, p->utility, from);
 		in.ytd_before_milli = p->ytd_before;
 	}
 	int64_t t0 = xq_mono_us();

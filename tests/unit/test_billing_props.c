@@ -210,10 +210,160 @@ TEST(priced_label_matches_printf)
 	}
 }
 
+
+/* ------------------------------------------------------------------ engine properties */
+
+#define WATER3                                                                 \
+	"{\"utility\":\"water\",\"basis\":\"annual\",\"tiers\":["                   \
+	"{\"upto_m3\":180},{\"upto_m3\":260},{}],\"components\":["                 \
+	"{\"name\":\"water\",\"label\":\"水费\",\"prices\":[\"2.07\",\"4.07\",\"6.07\"]}," \
+	"{\"name\":\"resource\",\"label\":\"水资源费\",\"price\":\"1.57\"},"         \
+	"{\"name\":\"sewage\",\"label\":\"污水处理费\",\"prices\":[\"1.36\",\"1.36\",\"1.36\"]}]}"
+
+#define SHANGHAI_B                                                             \
+	"{\"utility\":\"electric\",\"basis\":\"annual\",\"tiers\":["                \
+	"{\"upto_kwh\":3120,\"prices\":{\"peak\":\"0.617\",\"valley\":\"0.307\"}},"       \
+	"{\"upto_kwh\":4800,\"prices\":{\"peak\":\"0.677\",\"valley\":\"0.337\"}},"       \
+	"{\"prices\":{\"peak\":\"0.977\",\"valley\":\"0.487\"}}],"                        \
+	"\"tou\":{\"model\":\"B\",\"periods\":["                                    \
+	"{\"name\":\"peak\",\"windows\":[\"06:00-22:00\"]},"                          \
+	"{\"name\":\"valley\",\"windows\":[\"22:00-06:00\"]}]}}"
+
+static struct tariff parsed(const char *json)
+{
+	struct tariff t;
+	char err[256];
+
+	memset(&t, 0, sizeof(t));
+	if (tariff_parse(json, &t, err, sizeof(err))) {
+		fprintf(stderr, "test tariff rejected: %s\n", err);
+		abort();
+	}
+	return t;
+}
+
+/* Total of one bill over June 2024 (total register, or peak + valley registers). */
+static int64_t bill_fen(const struct tariff *t, int64_t total, int64_t peak, int64_t valley,
+			int64_t ytd)
+{
+	struct billing_version v = { t, 1, 0 };
+	struct billing_input in;
+	struct billing_result r;
+	int64_t fen;
+	char err[256];
+
+	XQ_ASSERT(billing_day(2024, 1, 1, &v.effective_day) == XQ_OK);
+	memset(&in, 0, sizeof(in));
+	in.versions = &v;
+	in.n_versions = 1;
+	in.bill_year = 2024;
+	in.bill_month = 6;
+	XQ_ASSERT(billing_day(2024, 6, 1, &in.first_day) == XQ_OK);
+	XQ_ASSERT(billing_day(2024, 6, 30, &in.last_day) == XQ_OK);
+	in.total_raw_milli = total;
+	in.period_raw_milli[TARIFF_PEAK] = peak;
+	in.period_raw_milli[TARIFF_VALLEY] = valley;
+	in.ytd_before_milli = ytd;
+	if (billing_compute(&in, &r, err, sizeof(err))) {
+		fprintf(stderr, "compute: %s\n", err);
+		return -1;
+	}
+	fen = r.total_fen;
+	billing_result_release(&r);
+	return fen;
+}
+
+/* More water never costs less, whatever the year-to-date (three components on tiers). */
+TEST(property_water_components_monotonic)
+{
+	struct tariff w = parsed(WATER3);
+	uint64_t seed = seed_of(31337), s = seed;
+
+	for (int i = 0; i < 5000; i++) {
+		int before = test_failed_;
+		int64_t q = (int64_t)(rnd(&s) % 60000), d = 1 + (int64_t)(rnd(&s) % 5000);
+		int64_t ytd = (int64_t)(rnd(&s) % 320000);
+		int64_t a = bill_fen(&w, q, 0, 0, ytd), b = bill_fen(&w, q + d, 0, 0, ytd);
+
+		CHECK(a >= 0);
+		CHECK(b >= a);
+		/* (a later point in the tier year moves the same use into dearer tiers, but
+		 * each line is rounded on its own, so that is only true within 1 fen a line:
+		 * not a property; more use is, because every tier portion grows) */
+		if (test_failed_ != before) {
+			FAILED_AT(seed, i);
+			break;
+		}
+	}
+	tariff_release(&w);
+}
+
+/* TOU model B (per-tier, per-period prices): more in either period never costs less. */
+TEST(property_tou_model_b_monotonic)
+{
+	struct tariff t = parsed(SHANGHAI_B);
+	uint64_t seed = seed_of(4242), s = seed;
+
+	for (int i = 0; i < 5000; i++) {
+		int before = test_failed_;
+		int64_t pk = (int64_t)(rnd(&s) % 800) * 1000, vl = (int64_t)(rnd(&s) % 800) * 1000;
+		int64_t d = (1 + (int64_t)(rnd(&s) % 50)) * 1000, ytd = (int64_t)(rnd(&s) % 5500) * 1000;
+		int64_t a = bill_fen(&t, 0, pk, vl, ytd);
+
+		CHECK(a >= 0);
+		CHECK(bill_fen(&t, 0, pk + d, vl, ytd) >= a);
+		CHECK(bill_fen(&t, 0, pk, vl + d, ytd) >= a);
+		if (test_failed_ != before) {
+			FAILED_AT(seed, i);
+			break;
+		}
+	}
+	tariff_release(&t);
+}
+
+/*
+ * A supply meter's remainder shared by floor area (0.01 m²) and per household:
+ * the shares add up to the remainder exactly and no share is 1 fen or more
+ * away from its exact value total x w / W.
+ */
+TEST(property_apportion_within_one_fen)
+{
+	uint64_t seed = seed_of(8080), s = seed;
+
+	for (int i = 0; i < 4000; i++) {
+		int before = test_failed_;
+		int64_t w[64], out[64], sum = 0, wsum = 0;
+		size_t n = 1 + rnd(&s) % 64;
+		int per_household = i % 2;
+		/* the remainder in fen: the supply meter's kWh less the sub-meters', priced */
+		int64_t total = (int64_t)(rnd(&s) % 10000000);
+
+		for (size_t k = 0; k < n; k++) {
+			w[k] = per_household ? 1 : 3000 + (int64_t)(rnd(&s) % 20000); /* 30-230 m² */
+			wsum += w[k];
+		}
+		CHECK_EQ_I64(billing_apportion(total, w, n, out), XQ_OK);
+		for (size_t k = 0; k < n; k++) {
+			__int128 exact = (__int128)total * w[k], mine = (__int128)out[k] * wsum;
+			__int128 diff = mine > exact ? mine - exact : exact - mine;
+			sum += out[k];
+			CHECK(diff < wsum); /* |out - total x w / W| < 1 fen */
+		}
+		CHECK_EQ_I64(sum, total);
+		if (test_failed_ != before) {
+			FAILED_AT(seed, i);
+			break;
+		}
+	}
+}
+
 int main(void)
 {
 	RUN(format_edges);
 	RUN(format_random_matches_printf);
 	RUN(priced_label_matches_printf);
+	RUN(property_water_components_monotonic);
+	RUN(property_tou_model_b_monotonic);
+	RUN(property_apportion_within_one_fen);
 	return test_report();
 }
