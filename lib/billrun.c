@@ -68,7 +68,7 @@ DB_QUERY(q_reading) = {
 	"billrun_reading",
 	"SELECT read_at, value, value_sharp, value_peak, value_flat, value_valley, status,"
 	" flag_reason FROM meter_reading WHERE meter_id = ? AND read_at <= ? AND read_at >= ?"
-	" AND status <> 'rejected' ORDER BY read_at DESC LIMIT 1",
+	" AND status <> 'rejected' AND source <> 'estimate' ORDER BY read_at DESC LIMIT 1",
 	"lss", "slllllss",
 };
 DB_QUERY(q_bill_lock) = {
@@ -354,6 +354,7 @@ struct plan {
 	struct meter_use m[MAX_METERS];
 	int64_t ytd_before;
 	struct billing_result res;
+	int est_periods, est_days; /* > 0: priced on an estimate (RULE: BILL-ESTIMATE-01) */
 	/* written by the transaction */
 	int outcome; /* 1 new, 2 adjusted, 3 unchanged, 4 void */
 	int64_t amount_fen, adjust_fen, settled_fen;
@@ -427,7 +428,8 @@ DB_QUERY(q_b_readings) = {
 	" (SELECT r2.meter_id, MAX(r2.read_at) AS at FROM meter m FORCE INDEX (meter_house_ix)"
 	"  JOIN meter_reading r2 ON r2.meter_id = m.id"
 	"  WHERE m.house_id BETWEEN ? AND ? AND m.kind = 'household' AND r2.read_at > ?"
-	"  AND r2.read_at <= ? AND r2.status <> 'rejected' GROUP BY r2.meter_id) x"
+	"  AND r2.read_at <= ? AND r2.status <> 'rejected' AND r2.source <> 'estimate'"
+	"  GROUP BY r2.meter_id) x"
 	" ON r.meter_id = x.meter_id AND r.read_at = x.at ORDER BY r.meter_id",
 	"llss", "lslllllss",
 };
@@ -660,6 +662,178 @@ static int meter_opening(struct run *r, struct plan *p, int64_t house_id, struct
 	return XQ_OK;
 }
 
+/* ---- labelled estimates chosen by staff (RULE: BILL-ESTIMATE-01) ------- */
+
+/* per register, the raw use and the seconds of the meter's last 3 non-void bills */
+DB_QUERY(q_est_history) = {
+	"billrun_est_history",
+	"SELECT bu.register, SUM(bu.qty_milli DIV GREATEST(bu.multiplier, 1)),"
+	" SUM(TIMESTAMPDIFF(SECOND, bu.prev_read_at, bu.curr_read_at)), COUNT(*)"
+	" FROM bill_usage bu JOIN (SELECT b.id FROM bill b JOIN bill_usage u ON u.bill_id = b.id"
+	" AND u.register = 'total' WHERE u.meter_id = ? AND b.period < ? AND b.status <> 'void'"
+	" ORDER BY b.period DESC LIMIT 3) t ON t.id = bu.bill_id WHERE bu.meter_id = ?"
+	" GROUP BY bu.register",
+	"lsl", "slll",
+};
+DB_QUERY(q_est_get) = {
+	"billrun_est_get",
+	"SELECT source, value, value_sharp, value_peak, value_flat, value_valley FROM meter_reading"
+	" WHERE meter_id = ? AND read_at = ?",
+	"ls", "slllll",
+};
+DB_QUERY(q_est_insert) = {
+	"billrun_est_insert",
+	"INSERT INTO meter_reading (meter_id, read_at, value, value_sharp, value_peak, value_flat,"
+	" value_valley, source, status, entered_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'estimate', 'ok', ?)",
+	"lslLLLLL", NULL,
+};
+
+static int wants_estimate(const struct run *r, int64_t house_id)
+{
+	for (size_t i = 0; i < r->o->n_estimate; i++)
+		if (r->o->estimate_house_ids[i] == house_id)
+			return 1;
+	return 0;
+}
+
+/*
+ * The closing registers of a meter whose closing reading is missing, stale
+ * or flagged, for a house staff chose to estimate: each register's average
+ * daily use over the meter's last BILLRUN_ESTIMATE_PERIODS bills times the
+ * period's days, in whole kWh / m³ (MONEY-ROUND-01), stored as a reading
+ * with source 'estimate' one millisecond before the period's end (so a
+ * flagged reading at the boundary is kept) and audited. Readings with
+ * source 'estimate' are never chosen as real ones, so a later real reading
+ * corrects the bill through BILL-ADJUST-01; a re-run with the same choice
+ * reuses the stored estimate.
+ */
+static int estimate_closing(struct run *r, struct plan *p, int64_t house_id, struct meter_use *mu,
+			    const char *code)
+{
+	struct db_res res;
+	int64_t use[TARIFF_PERIODS_MAX + 1] = { 0 }, secs[TARIFF_PERIODS_MAX + 1] = { 0 };
+	int64_t est[TARIFF_PERIODS_MAX + 1] = { 0 }, top = TARIFF_UNIT_MILLI, periods = 0;
+	int have[TARIFF_PERIODS_MAX + 1] = { 0 };
+	int64_t days = (int64_t)r->last_day - r->first_day + 1;
+	char at[TIME_LEN];
+	int rc;
+
+	if ((rc = db_run(r->db, &q_est_history, &res, mu->meter_id, r->o->period, mu->meter_id)))
+		return rc;
+	for (size_t i = 0; i < res.nrows; i++) {
+		const char *reg = db_str(&res, i, 0);
+		int k = -1;
+		for (int j = 0; j < TARIFF_PERIODS_MAX; j++)
+			if (!strcmp(reg, reg_names[j]))
+				k = j;
+		if (k < 0 && strcmp(reg, "total"))
+			continue;
+		use[k + 1] = db_i64(&res, i, 1);
+		secs[k + 1] = db_i64(&res, i, 2);
+		have[k + 1] = secs[k + 1] > 0;
+		if (k < 0)
+			periods = db_i64(&res, i, 3);
+	}
+	db_res_release(&res);
+	if (!have[0])
+		return skip(p, house_id, "estimate_unavailable",
+			    "表 %s 没有可用于估算的历史账单（近%d期用量），请录入读数", mu->meter_no,
+			    BILLRUN_ESTIMATE_PERIODS);
+	for (int i = 0; i < mu->digits; i++)
+		top *= 10;
+	for (int k = 0; k <= TARIFF_PERIODS_MAX; k++) {
+		int64_t units;
+		if (!have[k])
+			continue;
+		/* use x days / (seconds / 86400), in whole units, exact until the one rounding */
+		if (money_round_fen((__int128)use[k] * days * 86400,
+				    (__int128)secs[k] * TARIFF_UNIT_MILLI, &units))
+			return skip(p, house_id, "estimate_unavailable", "表 %s 的估算用量超出范围",
+				    mu->meter_no);
+		est[k] = units * TARIFF_UNIT_MILLI;
+	}
+	xq_snprintf(at, sizeof(at), "%.10s 15:59:59.999", r->end_utc);
+	if ((rc = db_run(r->db, &q_est_get, &res, mu->meter_id, at)))
+		return rc;
+	if (res.nrows) {
+		int mine = !strcmp(db_str(&res, 0, 0), "estimate");
+		if (mine) {
+			/* staff chose this before: the same estimate, so a re-run is unchanged */
+			mu->curr.v = db_i64(&res, 0, 1);
+			for (int k = 0; k < TARIFF_PERIODS_MAX; k++) {
+				mu->curr.has_reg[k] = db_str(&res, 0, (size_t)(2 + k)) != NULL;
+				mu->curr.reg[k] = db_i64(&res, 0, (size_t)(2 + k));
+			}
+		}
+		db_res_release(&res);
+		if (!mine)
+			return skip(p, house_id, "estimate_unavailable",
+				    "表 %s 在 %s 已有读数，不能再写估算读数", mu->meter_no, at);
+	} else {
+		struct audit_actor who = { r->o->staff_id, r->o->actor ? r->o->actor : "xqctl", "", "" };
+		int64_t regs[TARIFF_PERIODS_MAX], staff = r->o->staff_id, sum = 0;
+		int any = 0;
+		cJSON *after;
+
+		db_res_release(&res);
+
+		for (int k = 0; k < TARIFF_PERIODS_MAX; k++) {
+			mu->curr.has_reg[k] = mu->prev.has_reg[k] && have[k + 1];
+			any |= mu->curr.has_reg[k];
+			regs[k] = mu->curr.has_reg[k] ? (mu->prev.reg[k] + est[k + 1]) % top : 0;
+			sum += mu->curr.has_reg[k] ? est[k + 1] : 0;
+		}
+		/* a meter with rate registers: its total moves by the registers' sum */
+		mu->curr.v = (mu->prev.v + (any ? sum : est[0])) % top;
+		for (int k = 0; k < TARIFF_PERIODS_MAX; k++)
+			mu->curr.reg[k] = regs[k];
+		if ((rc = db_run(r->db, &q_est_insert, NULL, mu->meter_id, at, mu->curr.v,
+				 mu->curr.has_reg[0] ? &regs[0] : NULL, mu->curr.has_reg[1] ? &regs[1] : NULL,
+				 mu->curr.has_reg[2] ? &regs[2] : NULL, mu->curr.has_reg[3] ? &regs[3] : NULL,
+				 staff ? &staff : NULL)))
+			return rc;
+		after = cJSON_CreateObject();
+		cJSON_AddNumberToObject(after, "house_id", (double)house_id);
+		cJSON_AddStringToObject(after, "period", r->o->period);
+		cJSON_AddStringToObject(after, "because", code);
+		cJSON_AddStringToObject(after, "read_at", at);
+		cJSON_AddNumberToObject(after, "value", (double)mu->curr.v);
+		cJSON_AddNumberToObject(after, "periods_averaged", (double)periods);
+		cJSON_AddNumberToObject(after, "days", (double)days);
+		rc = audit_write(r->db, &who, "estimate", "meter", mu->meter_id, NULL, after);
+		cJSON_Delete(after);
+		if (rc)
+			return rc;
+	}
+	xq_snprintf(mu->curr.at, sizeof(mu->curr.at), "%s", at);
+	p->est_periods = (int)periods;
+	p->est_days = (int)days;
+	return XQ_OK;
+}
+
+/* RULE: BILL-ESTIMATE-01: every priced line of an estimated bill says so. */
+static void label_estimate(struct plan *p)
+{
+	char pre[96], buf[sizeof(p->res.lines[0].label_zh)];
+
+	xq_snprintf(pre, sizeof(pre), "估算用量（近%d期日均 × %d天）", p->est_periods, p->est_days);
+	for (size_t i = 0; i < p->res.n_lines; i++) {
+		struct bill_line *l = &p->res.lines[i];
+		size_t chars = 0;
+		if (!strcmp(l->kind, "fixed"))
+			continue;
+		for (const char *c = pre; *c; c++)
+			chars += ((unsigned char)*c & 0xC0) != 0x80;
+		for (const char *c = l->label_zh; *c; c++)
+			chars += ((unsigned char)*c & 0xC0) != 0x80;
+		if (strlen(pre) + strlen(l->label_zh) < sizeof(buf) && chars <= 128)
+			xq_snprintf(buf, sizeof(buf), "%s%s", pre, l->label_zh);
+		else
+			xq_snprintf(buf, sizeof(buf), "估算 %s", l->label_zh);
+		xq_snprintf(l->label_zh, sizeof(l->label_zh), "%s", buf);
+	}
+}
+
 static int meter_closing(struct run *r, struct plan *p, int64_t house_id, struct meter_use *mu,
 			 const char *removed_at, const char *final_reading)
 {
@@ -678,10 +852,16 @@ static int meter_closing(struct run *r, struct plan *p, int64_t house_id, struct
 	}
 	rc = batch_reading(r, r->b->close, r->b->nclose, mu->meter_id, r->end_utc, mu->prev.at,
 			   &mu->curr, &flagged, why, sizeof(why));
+	if (rc && rc != XQ_ENOTFOUND)
+		return rc;
+	if ((rc == XQ_ENOTFOUND || flagged || strcmp(mu->curr.at, r->stale_utc) < 0) &&
+	    wants_estimate(r, house_id))
+		return estimate_closing(r, p, house_id, mu,
+					rc == XQ_ENOTFOUND ? "closing_missing"
+					: flagged	   ? "reading_flagged"
+							   : "closing_stale");
 	if (rc == XQ_ENOTFOUND)
 		return skip(p, house_id, "closing_missing", "表 %s 缺少期末读数", mu->meter_no);
-	if (rc)
-		return rc;
 	if (flagged)
 		return skip(p, house_id, "reading_flagged", "表 %s 的期末读数（%s）待复核：%s",
 			    mu->meter_no, mu->curr.at, why);
@@ -808,6 +988,8 @@ static int plan_utility(struct run *r, int64_t house_id, int household, const st
 	r->s->compute_us += xq_mono_us() - t0;
 	if (rc)
 		return skip(p, house_id, "compute_failed", "计费失败：%s", err);
+	if (p->est_periods)
+		label_estimate(p);
 	p->state = 1;
 	return XQ_OK;
 }
@@ -1127,10 +1309,12 @@ static void tally(struct run *r, int64_t house_id, struct plan *p)
 			case 1:
 				r->s->bills_new++;
 				r->s->total_fen += p[u].amount_fen;
+				r->s->estimated += p[u].est_periods > 0;
 				break;
 			case 2:
 				r->s->bills_adjusted++;
 				r->s->adjust_fen += p[u].adjust_fen;
+				r->s->estimated += p[u].est_periods > 0;
 				break;
 			case 3:
 				r->s->bills_unchanged++;
@@ -1740,6 +1924,7 @@ cJSON *billrun_summary_json(const struct billrun_summary *s)
 	cJSON_AddNumberToObject(o, "total_fen", (double)s->total_fen);
 	cJSON_AddNumberToObject(o, "adjust_fen", (double)s->adjust_fen);
 	cJSON_AddNumberToObject(o, "settled_fen", (double)s->settled_fen);
+	cJSON_AddNumberToObject(o, "estimated", (double)s->estimated);
 	cJSON_AddNumberToObject(o, "compute_ms", (double)(s->compute_us / 1000));
 	cJSON_AddNumberToObject(o, "db_read_ms", (double)(s->db_read_us / 1000));
 	cJSON_AddNumberToObject(o, "db_write_ms", (double)(s->db_write_us / 1000));

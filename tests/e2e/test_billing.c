@@ -52,6 +52,24 @@ DB_QUERY(q_new_reading) = {
 	"t_bill_new_reading", "INSERT INTO meter_reading (meter_id, read_at, value) VALUES (?, ?, ?)",
 	"lsl", NULL,
 };
+DB_QUERY(q_real_after_estimate) = {
+	"t_bill_real_after_estimate",
+	"INSERT INTO meter_reading (meter_id, read_at, value, value_sharp, value_peak, value_flat,"
+	" value_valley) SELECT meter_id, ?, value + 5000, value_sharp, value_peak + 5000, value_flat,"
+	" value_valley FROM meter_reading WHERE meter_id = ? AND source = 'estimate'",
+	"sl", NULL,
+};
+DB_QUERY(q_estimates) = {
+	"t_bill_estimates",
+	"SELECT COUNT(*) FROM meter_reading r JOIN meter m ON m.id = r.meter_id"
+	" WHERE m.house_id = ? AND r.source = 'estimate'",
+	"l", "l",
+};
+DB_QUERY(q_estimate_audits) = {
+	"t_bill_estimate_audits",
+	"SELECT COUNT(*) FROM audit_log WHERE action = 'estimate' AND entity = 'meter'",
+	"", "l",
+};
 DB_QUERY(q_lines_total) = {
 	"t_bill_lines_total", "SELECT COUNT(*) FROM bill_line", "", "l",
 };
@@ -100,6 +118,25 @@ static long run_and_wait(void)
 	CHECK_STR(jstr(&c, "state"), "done");
 	CHECK_EQ_I64(jnum(&c, "percent"), 100);
 	return job;
+}
+
+/* Starts a run with this JSON body and waits for it; leaves the finished job in c.json. */
+static void run_body_and_wait(const char *body)
+{
+	char path[96];
+	long job;
+
+	CHECK_EQ_I64(client_req(&c, "POST", A "/billing/runs", body, NULL), 202);
+	job = (long)jnum(&c, "job_id");
+	CHECK(job > 0);
+	snprintf(path, sizeof(path), A "/billing/runs/%ld", job);
+	for (int i = 0; i < 600; i++) {
+		CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+		if (jstr(&c, "state") && strcmp(jstr(&c, "state"), "running"))
+			break;
+		usleep(100000);
+	}
+	CHECK_STR(jstr(&c, "state"), "done");
 }
 
 static int64_t lines_total(void)
@@ -259,6 +296,96 @@ TEST(meter_replaced_with_rollover)
 	CHECK_EQ_I64(jnum(&c, "revision"), 2);
 }
 
+static int64_t count1(const struct db_query *q, int64_t arg, int with_arg)
+{
+	struct db_res r;
+	int64_t n = -1;
+
+	if ((with_arg ? db_run(db, q, &r, arg) : db_run(db, q, &r)) == XQ_OK) {
+		n = db_i64(&r, 0, 0);
+		db_res_release(&r);
+	}
+	return n;
+}
+
+/*
+ * RULE: BILL-ESTIMATE-01. The month after the demo's last full one has no
+ * closing readings yet (every house is skipped, closing_stale or
+ * closing_missing); staff choose one house to bill on an estimate: its
+ * bills are issued, every priced line says 估算, the estimated readings are
+ * stored (source estimate) and audited. Choosing it again changes nothing;
+ * a real closing reading then corrects the electricity bill by one
+ * adjustment, and no house was estimated that staff did not choose.
+ */
+TEST(estimate_chosen_by_staff)
+{
+	char next[32], body[256], path[200], end[48];
+	int y = 0, m = 0;
+	long bill, house;
+	int64_t meter, audits = count1(&q_estimate_audits, 0, 0);
+
+	sscanf(period, "%d-%d", &y, &m);
+	snprintf(next, sizeof(next), "%04d-%02d", (m == 12 ? y + 1 : y) % 10000, (m == 12 ? 1 : m + 1) % 100);
+	bill = first_bill("electric", 5);
+	snprintf(path, sizeof(path), A "/bills/%ld", bill);
+	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+	house = (long)jnum(&c, "house_id");
+	CHECK(house > 0);
+
+	snprintf(body, sizeof(body),
+		 "{\"period\":\"%s\",\"community_id\":%ld,\"estimate_house_ids\":[%ld]}", next,
+		 community_id, house);
+	run_body_and_wait(body);
+	CHECK_EQ_I64(jnum(&c, "summary.billed"), 2);
+	CHECK_EQ_I64(jnum(&c, "summary.estimated"), 2);
+	CHECK_EQ_I64(jnum(&c, "summary.skipped"), 2 * (DEMO_HOUSES - 1));
+	CHECK_EQ_I64(count1(&q_estimates, house, 1), 2);
+	CHECK_EQ_I64(count1(&q_estimate_audits, 0, 0), audits + 2);
+
+	snprintf(path, sizeof(path),
+		 A "/bills?community_id=%ld&period=%s&utility=electric&page_size=50", community_id,
+		 next);
+	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+	CHECK_EQ_I64(jnum(&c, "total"), 1);
+	bill = (long)jnum(&c, "items.0.id");
+	snprintf(path, sizeof(path), A "/bills/%ld", bill);
+	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+	CHECK(jstr(&c, "lines.0.label_zh") &&
+	      strstr(jstr(&c, "lines.0.label_zh"), "估算用量（近1期日均 × "));
+	meter = (int64_t)jnum(&c, "usage.0.meter_id");
+	CHECK(meter > 0);
+
+	/* the same choice again: the stored estimate is reused, nothing is written */
+	run_body_and_wait(body);
+	CHECK_EQ_I64(jnum(&c, "summary.billed"), 0);
+	CHECK_EQ_I64(jnum(&c, "summary.unchanged"), 2);
+	CHECK_EQ_I64(count1(&q_estimates, house, 1), 2);
+
+	/* a real reading at the period's end: the estimated bill is corrected */
+	{
+		/* the period's last local day ends at 16:00 UTC that day */
+		static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+		int ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
+		int last = mdays[nm - 1] + (nm == 2 && ((ny % 4 == 0 && ny % 100) || ny % 400 == 0));
+		snprintf(end, sizeof(end), "%04d-%02d-%02d 16:00:00.000", ny % 10000, nm % 100, last % 100);
+	}
+	CHECK_EQ_I64(db_run(db, &q_real_after_estimate, NULL, end, meter), XQ_OK);
+	snprintf(body, sizeof(body), "{\"period\":\"%s\",\"community_id\":%ld}", next,
+		 community_id);
+	run_body_and_wait(body);
+	CHECK_EQ_I64(jnum(&c, "summary.adjusted"), 1);
+	CHECK_EQ_I64(jnum(&c, "summary.estimated"), 0);
+	CHECK_EQ_I64(count1(&q_estimate_audits, 0, 0), audits + 2);
+	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+	CHECK_EQ_I64(jnum(&c, "revision"), 2);
+
+	/* not a list of house ids: refused */
+	snprintf(body, sizeof(body),
+		 "{\"period\":\"%s\",\"community_id\":%ld,\"estimate_house_ids\":[\"x\"]}", next,
+		 community_id);
+	CHECK_EQ_I64(client_req(&c, "POST", A "/billing/runs", body, NULL), 400);
+}
+
 TEST(bill_detail_and_void)
 {
 	long id = first_bill("water", 2);
@@ -396,6 +523,7 @@ int main(void)
 	RUN(corrected_reading_gives_one_adjustment);
 	RUN(flagged_reading_is_skipped_and_listed);
 	RUN(meter_replaced_with_rollover);
+	RUN(estimate_chosen_by_staff);
 	RUN(bill_detail_and_void);
 	RUN(tariff_versions_and_preview);
 	RUN(refused_without_permission);
