@@ -401,6 +401,9 @@ static int cmd_bill(int argc, char **argv)
 	       " fen, settled from credit %" PRId64 " fen\n",
 	       s.houses, s.bills_new, s.bills_adjusted, s.bills_unchanged, s.skipped, yuan,
 	       s.total_fen, s.adjust_fen, s.settled_fen);
+	if (s.estimated)
+		printf("estimated %" PRId64 " bills (labelled 估算; the estimates are audit rows)\n",
+		       s.estimated);
 	printf("time: compute %" PRId64 " ms, db read %" PRId64 " ms, db write %" PRId64 " ms\n",
 	       s.compute_us / 1000, s.db_read_us / 1000, s.db_write_us / 1000);
 	for (size_t i = 0; i < s.n_skips; i++)
