@@ -70,6 +70,71 @@ DB_QUERY(q_estimate_audits) = {
 	"SELECT COUNT(*) FROM audit_log WHERE action = 'estimate' AND entity = 'meter'",
 	"", "l",
 };
+/* A second community of 2,000 houses with one electric meter each, billed in two batches. */
+DB_QUERY(q_p_community) = {
+	"t_bill_p_community", "INSERT INTO community (code, name) VALUES (?, '进度测试小区')", "s", NULL,
+};
+DB_QUERY(q_p_building) = {
+	"t_bill_p_building",
+	"INSERT INTO building (community_id, name, floors, units) VALUES (?, '1号楼', 34, 1)", "l",
+	NULL,
+};
+DB_QUERY(q_p_houses) = {
+	"t_bill_p_houses",
+	"INSERT INTO house (building_id, unit_no, room, floor, area_m2, household_size)"
+	" SELECT ?, '1', CONCAT(seq), 1 + seq DIV 100, 80, 3 FROM seq_1_to_2000",
+	"l", NULL,
+};
+DB_QUERY(q_p_meters) = {
+	"t_bill_p_meters",
+	"INSERT INTO meter (community_id, house_id, utility, kind, meter_no, digits, installed_at,"
+	" initial_reading) SELECT ?, h.id, 'electric', 'household', CONCAT(?, h.id), 6,"
+	" '2020-01-01', 0 FROM house h WHERE h.building_id = ?",
+	"lsl", NULL,
+};
+/* at the period's start and end (local midnight = 16:00 UTC the day before) */
+DB_QUERY(q_p_readings) = {
+	"t_bill_p_readings",
+	"INSERT INTO meter_reading (meter_id, read_at, value) SELECT m.id,"
+	" DATE_SUB(CONCAT(?, '-01 00:00:00') + INTERVAL ? MONTH, INTERVAL 8 HOUR),"
+	" 1000000 + ? * (100000 + (m.id MOD 7) * 1000) FROM meter m WHERE m.community_id = ?",
+	"sill", NULL,
+};
+DB_QUERY(q_p_tariff) = {
+	"t_bill_p_tariff",
+	"INSERT INTO tariff (community_id, code, name, utility) VALUES (?, ?, '进度测试电价', 'electric')",
+	"ls", NULL,
+};
+DB_QUERY(q_p_version) = {
+	"t_bill_p_version",
+	"INSERT INTO tariff_version (tariff_id, effective_from, status, rules) VALUES (?, '2020-01-01',"
+	" 'published', '{\"utility\":\"electric\",\"basis\":\"monthly\",\"tiers\":[{\"price\":\"0.5\"}]}')",
+	"l", NULL,
+};
+DB_QUERY(q_p_assign) = {
+	"t_bill_p_assign",
+	"INSERT INTO house_tariff (house_id, utility, tariff_id, valid_from) SELECT h.id, 'electric',"
+	" ?, '2020-01-01' FROM house h WHERE h.building_id = ?",
+	"ll", NULL,
+};
+/*
+ * Accounts for houses 1,501 and 1,701: the first batch's range lock also
+ * takes the next key after its range (1,501's), so the test holds 1,701's.
+ */
+DB_QUERY(q_p_account) = {
+	"t_bill_p_account",
+	"INSERT INTO account (house_id) SELECT id FROM house WHERE building_id = ? ORDER BY id"
+	" LIMIT 1 OFFSET ?",
+	"li", NULL,
+};
+DB_QUERY(q_p_house) = {
+	"t_bill_p_house",
+	"SELECT id FROM house WHERE building_id = ? ORDER BY id LIMIT 1 OFFSET 1700", "l", "l",
+};
+/* by the unique key: exactly that row is locked, no gap, nothing of the first batch */
+DB_QUERY(q_p_lock) = {
+	"t_bill_p_lock", "SELECT id FROM account WHERE house_id = ? FOR UPDATE", "l", "l",
+};
 DB_QUERY(q_lines_total) = {
 	"t_bill_lines_total", "SELECT COUNT(*) FROM bill_line", "", "l",
 };
@@ -386,6 +451,98 @@ TEST(estimate_chosen_by_staff)
 	CHECK_EQ_I64(client_req(&c, "POST", A "/billing/runs", body, NULL), 400);
 }
 
+struct hold {
+	int64_t building, house;
+	long job;
+	int64_t seen_percent, seen_done, seen_total;
+	int seen_running;
+};
+
+/* Holds house 1,701's account row while the run reaches it, watching the job meanwhile. */
+static int hold_and_watch(struct db *d, void *arg)
+{
+	struct hold *h = arg;
+	struct db_res r;
+	char path[96];
+
+	if (db_run(d, &q_p_lock, &r, h->house))
+		return XQ_ERROR;
+	db_res_release(&r);
+	snprintf(path, sizeof(path), A "/billing/runs/%ld", h->job);
+	for (int i = 0; i < 600; i++) {
+		if (client_req(&c, "GET", path, NULL, NULL) != 200)
+			break;
+		if (jstr(&c, "state") && !strcmp(jstr(&c, "state"), "running") &&
+		    jnum(&c, "percent") > 0) {
+			h->seen_running = 1;
+			h->seen_percent = (int64_t)jnum(&c, "percent");
+			h->seen_done = (int64_t)jnum(&c, "progress_done");
+			h->seen_total = (int64_t)jnum(&c, "progress_total");
+			break;
+		}
+		usleep(50000);
+	}
+	return XQ_ERROR; /* roll back: the lock goes, the run goes on */
+}
+
+/*
+ * A bigger community (2,000 houses, two batches): while the run waits for
+ * a row the test holds in the second batch, the console shows it running
+ * with the first batch done (50 %); then it finishes with every bill.
+ */
+TEST(progress_visible_while_running)
+{
+	struct hold h = { 0, 0, 0, 0, 0, 0, 0 };
+	struct db_res r;
+	char code[32], body[128], path[96];
+	int64_t cid, tariff;
+
+	snprintf(code, sizeof(code), "E2EP%ld", (long)time(NULL) % 100000);
+	CHECK_EQ_I64(db_run(db, &q_p_community, NULL, code), XQ_OK);
+	cid = db_insert_id(db);
+	CHECK_EQ_I64(db_run(db, &q_p_building, NULL, cid), XQ_OK);
+	h.building = db_insert_id(db);
+	CHECK_EQ_I64(db_run(db, &q_p_houses, NULL, h.building), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_meters, NULL, cid, code, h.building), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_readings, NULL, period, 0, (int64_t)0, cid), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_readings, NULL, period, 1, (int64_t)1, cid), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_tariff, NULL, cid, code), XQ_OK);
+	tariff = db_insert_id(db);
+	CHECK_EQ_I64(db_run(db, &q_p_version, NULL, tariff), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_assign, NULL, tariff, h.building), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_account, NULL, h.building, 1500), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_account, NULL, h.building, 1700), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_house, &r, h.building), XQ_OK);
+	h.house = db_i64(&r, 0, 0);
+	db_res_release(&r);
+
+	snprintf(body, sizeof(body), "{\"period\":\"%s\",\"community_id\":%lld}", period,
+		 (long long)cid);
+	CHECK_EQ_I64(client_req(&c, "POST", A "/billing/runs", body, NULL), 202);
+	h.job = (long)jnum(&c, "job_id");
+	CHECK(h.job > 0);
+	CHECK_EQ_I64(db_tx(db, hold_and_watch, &h), XQ_ERROR);
+	CHECK(h.seen_running);
+	CHECK_EQ_I64(h.seen_percent, 50);
+	CHECK_EQ_I64(h.seen_done, 1000);
+	CHECK_EQ_I64(h.seen_total, 2000);
+
+	snprintf(path, sizeof(path), A "/billing/runs/%ld", h.job);
+	for (int i = 0; i < 600; i++) {
+		CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+		if (jstr(&c, "state") && strcmp(jstr(&c, "state"), "running"))
+			break;
+		usleep(100000);
+	}
+	CHECK_STR(jstr(&c, "state"), "done");
+	CHECK_EQ_I64(jnum(&c, "percent"), 100);
+	CHECK_EQ_I64(jnum(&c, "summary.houses"), 2000);
+	CHECK_EQ_I64(jnum(&c, "summary.billed"), 2000);
+	CHECK_EQ_I64(jnum(&c, "summary.skipped"), 0);
+	/* 100 + (id mod 7) kWh at 0.50: at least 50.00 yuan a house */
+	CHECK(jnum(&c, "summary.total_fen") >= 2000 * 5000);
+}
+
 TEST(bill_detail_and_void)
 {
 	long id = first_bill("water", 2);
@@ -524,6 +681,7 @@ int main(void)
 	RUN(flagged_reading_is_skipped_and_listed);
 	RUN(meter_replaced_with_rollover);
 	RUN(estimate_chosen_by_staff);
+	RUN(progress_visible_while_running);
 	RUN(bill_detail_and_void);
 	RUN(tariff_versions_and_preview);
 	RUN(refused_without_permission);
