@@ -64,7 +64,7 @@ struct billrun_summary {
 	struct billrun_skip *skips; /* owned */
 };
 
-/* Progress callback: done of total houses, called at most every 200 ms and at the end. */
+/* Progress callback: done of total houses, called at the start, after each batch and at the end. */
 typedef void (*billrun_progress_fn)(void *arg, int64_t done, int64_t total);
 
 struct billrun_opts {
