@@ -13,7 +13,9 @@
 #
 # Environment: XQ_BENCH_BUILD (default build), XQ_BENCH_HOUSES (default
 # 100000, a multiple of 1000), XQ_BENCH_BILLS (engine bills, default 2000000),
-# XQ_BENCH_PORT (default 18390; the stack also takes PORT + 10).
+# XQ_BENCH_PORT (default 18390; the stack also takes PORT + 10), XQ_BENCH_KEEP=1
+# (leave the stack running afterwards, to look at the data or time queries;
+# stop it with XQ_VAR=$BUILD/benchbilling bash deploy/stack.sh stop).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$REPO"
@@ -37,7 +39,7 @@ echo "== engine (one core, in memory)"
 export XQ_VAR="$BUILD/benchbilling" XQ_PORT="$PORT" XQ_BUILD="$BUILD" XQ_FRESH=1 XQ_NO_DEMO=1 \
 	XQ_SKIP_BUILD=1 XQ_SKIP_DEPS=1
 bash deploy/stack.sh start >/dev/null
-trap 'XQ_FRESH=0 bash deploy/stack.sh stop >/dev/null' EXIT
+[ "${XQ_BENCH_KEEP:-0}" = 1 ] || trap 'XQ_FRESH=0 bash deploy/stack.sh stop >/dev/null' EXIT
 export XQ_CONFIG="$XQ_VAR/xiaoqu.conf"
 sql() { mariadb -S "$XQ_VAR/run/mysqld.sock" -u xiaoqu -p"$(cat "$XQ_VAR/secrets/db_password")" xiaoqu "$@"; }
 

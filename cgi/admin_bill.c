@@ -26,13 +26,15 @@ DB_QUERY(q_run_get) = {
 };
 
 struct run_in {
-	struct jval period, community_id;
+	struct jval period, community_id, estimate_house_ids;
 };
 
 #define RI(f) offsetof(struct run_in, f)
 static const struct json_field run_fields[] = {
 	{ "period", J_STRING, J_REQUIRED, RI(period), 7, 7, NULL, "账期" },
 	{ "community_id", J_INT64, J_NULLABLE, RI(community_id), 1, INT64_MAX, NULL, "小区" },
+	{ "estimate_house_ids", J_RAW_ARRAY, 0, RI(estimate_house_ids), 0, BILLRUN_ESTIMATE_MAX,
+	  NULL, "估算房屋" },
 };
 
 /* What the detached thread needs; it owns this and frees it. */
@@ -43,6 +45,7 @@ struct run_job {
 	char owner[128];
 	char actor[65];
 	struct billrun_opts o;
+	int64_t estimate[BILLRUN_ESTIMATE_MAX]; /* o.estimate_house_ids points here */
 };
 
 static void *run_thread(void *arg)
@@ -94,6 +97,22 @@ int admin_billing_run_start(struct req *rq)
 	j->o.owner = j->owner;
 	j->o.staff_id = rq->who.staff_id;
 	j->o.actor = j->actor;
+	if (in.estimate_house_ids.set && in.estimate_house_ids.raw) {
+		/* RULE: BILL-ESTIMATE-01: houses staff chose to bill on an estimate; each
+		 * estimate written is an audit row (action estimate) with this staff user */
+		const cJSON *it;
+		cJSON_ArrayForEach(it, in.estimate_house_ids.raw)
+		{
+			if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 9e15 ||
+			    it->valuedouble != (double)(int64_t)it->valuedouble) {
+				free(j);
+				return resp_fail_msg(rq, XQ_EINVAL, "估算房屋必须是房屋编号（正整数）列表",
+						     "estimate_house_ids");
+			}
+			j->estimate[j->o.n_estimate++] = (int64_t)it->valuedouble;
+		}
+		j->o.estimate_house_ids = j->estimate;
+	}
 	rc = billrun_claim(rq->db, &j->o, &j->job_id);
 	if (rc == XQ_ECONFLICT) {
 		o = cJSON_CreateObject();

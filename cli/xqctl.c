@@ -333,9 +333,11 @@ static int cmd_bill(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "period", required_argument, NULL, 'p' },
 		{ "community", required_argument, NULL, 'c' },
+		{ "estimate", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct billrun_opts o = { .actor = "xqctl" };
+	static int64_t est[BILLRUN_ESTIMATE_MAX];
 	struct billrun_summary s;
 	struct bar b = { isatty(STDERR_FILENO), -1, 0 };
 	char owner[128], host[64] = "", yuan[MONEY_STR_MAX];
@@ -344,9 +346,20 @@ static int cmd_bill(int argc, char **argv)
 	int opt, rc;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "p:c:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:c:e:", opts, NULL)) != -1) {
 		if (opt == 'p')
 			o.period = optarg;
+		else if (opt == 'e') {
+			/* --estimate 12,34: houses staff chose to bill on an estimate */
+			char *save = NULL;
+			for (char *t = strtok_r(optarg, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				if (o.n_estimate == BILLRUN_ESTIMATE_MAX ||
+				    xq_parse_i64(t, &est[o.n_estimate]) || est[o.n_estimate] < 1)
+					goto usage;
+				o.n_estimate++;
+			}
+			o.estimate_house_ids = est;
+		}
 		else if (opt == 'c' && xq_parse_i64(optarg, &o.community_id) == XQ_OK &&
 			 o.community_id > 0)
 			continue;
@@ -395,6 +408,9 @@ static int cmd_bill(int argc, char **argv)
 	       " fen, settled from credit %" PRId64 " fen\n",
 	       s.houses, s.bills_new, s.bills_adjusted, s.bills_unchanged, s.skipped, yuan,
 	       s.total_fen, s.adjust_fen, s.settled_fen);
+	if (s.estimated)
+		printf("estimated %" PRId64 " bills (labelled 估算; the estimates are audit rows)\n",
+		       s.estimated);
 	printf("time: compute %" PRId64 " ms, db read %" PRId64 " ms, db write %" PRId64 " ms\n",
 	       s.compute_us / 1000, s.db_read_us / 1000, s.db_write_us / 1000);
 	for (size_t i = 0; i < s.n_skips; i++)
@@ -410,7 +426,7 @@ static int cmd_bill(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: xqctl bill --period YYYY-MM [--community ID]\n");
+	fprintf(stderr, "usage: xqctl bill --period YYYY-MM [--community ID] [--estimate HOUSE_ID[,..]]\n");
 	return 2;
 }
 
@@ -572,7 +588,7 @@ static const struct command commands[] = {
 	{ "create-admin", cmd_create_staff, "create a staff account: USERNAME [--role R]" },
 	{ "create-staff", cmd_create_staff, "same as create-admin" },
 	{ "demo", cmd_demo, "load the demo community [--houses N] [--months N] [--seed N]" },
-	{ "bill", cmd_bill, "bill a month: --period YYYY-MM [--community ID]" },
+	{ "bill", cmd_bill, "bill a month: --period YYYY-MM [--community ID] [--estimate IDS]" },
 	{ "check-sql", cmd_check_sql, "prepare every SQL statement of xqctl against the database" },
 	{ "config", cmd_config, "print the effective configuration (secrets hidden)" },
 	/* area dunning */

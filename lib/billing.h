@@ -165,6 +165,13 @@ void billing_civil(int32_t day, int *year /* OUT */, int *month /* OUT */, int *
  */
 int billing_split_days(int64_t q, const int64_t *cum_days, size_t n, int64_t period_days,
 		       int64_t *parts /* OUT */);
+/*
+ * The words of one priced line as emit_priced() writes them: the segment's
+ * dates when first or last is non-zero, then "<name> <qty> <unit> × <price>
+ * = <amount> 元". XQ_EOVERFLOW when it does not fit in n.
+ */
+int billing_priced_label(char *buf, size_t n, int32_t first, int32_t last, const char *name,
+			 int64_t qty, const char *unit, int64_t price_hao, int64_t fen);
 #endif
 
 #endif

@@ -33,6 +33,10 @@ struct db;
 #define BILLRUN_STALE_READING_DAYS 7 /* closing reading older than this before period end */
 #define BILLRUN_DUE_MDAY 20      /* due date: this day of the month after the period */
 #define BILLRUN_SKIPS_KEPT 1000  /* skipped houses listed in a summary; the count is exact */
+#define BILLRUN_ESTIMATE_PERIODS 3 /* an estimate averages this many earlier bills */
+#define BILLRUN_ESTIMATE_MAX 1000    /* houses one run may estimate */
+#define BILLRUN_BATCH 1000       /* houses read with one set of queries and written in one
+				  * transaction (each house whole) */
 
 /* Why a house was not billed: a stable code for programs and a Chinese reason. */
 struct billrun_skip {
@@ -54,12 +58,13 @@ struct billrun_summary {
 	int64_t total_fen;          /* amount of the bills issued by this run */
 	int64_t adjust_fen;         /* sum of the adjust lines written by this run */
 	int64_t settled_fen;        /* paid from account credit */
+	int64_t estimated;          /* bills issued or adjusted on a staff-chosen estimate */
 	int64_t compute_us, db_read_us, db_write_us; /* where the time went */
 	size_t n_skips;
 	struct billrun_skip *skips; /* owned */
 };
 
-/* Progress callback: done of total houses, called at most every 200 ms and at the end. */
+/* Progress callback: done of total houses, called at the start, after each batch and at the end. */
 typedef void (*billrun_progress_fn)(void *arg, int64_t done, int64_t total);
 
 struct billrun_opts {
@@ -70,6 +75,10 @@ struct billrun_opts {
 	const char *actor;        /* username or "xqctl" */
 	billrun_progress_fn progress;
 	void *progress_arg;
+	/* houses staff chose to bill on an estimate when a closing reading is
+	 * missing, stale or flagged (RULE: BILL-ESTIMATE-01); not owned */
+	const int64_t *estimate_house_ids;
+	size_t n_estimate;
 };
 
 /*

@@ -548,3 +548,170 @@ int db_tx(struct db *db, int (*fn)(struct db *, void *), void *arg)
 	}
 	return rc;
 }
+
+/* ---- bulk statements (billing area) ------------------------------------- */
+
+struct db_bulk {
+	const struct db_query *q;
+	size_t np;           /* parameters per row */
+	size_t n, cap;       /* cells added, cells allocated (row-major) */
+	int64_t *ints;       /* integer value, or the string's offset in text */
+	char *ind;           /* 0 value, 1 NULL */
+	char *text;          /* the strings, NUL-terminated, back to back */
+	size_t tlen, tcap;
+};
+
+struct db_bulk *db_bulk_new(const struct db_query *q)
+{
+	struct db_bulk *b = xq_calloc(1, sizeof(*b));
+
+	b->q = q;
+	b->np = strlen(q->params);
+	XQ_ASSERT(b->np > 0);
+	return b;
+}
+
+static size_t bulk_cell(struct db_bulk *b)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64 * b->np;
+		b->ints = xq_realloc(b->ints, b->cap * sizeof(*b->ints));
+		b->ind = xq_realloc(b->ind, b->cap);
+	}
+	return b->n++;
+}
+
+void db_bulk_i64(struct db_bulk *b, int64_t v)
+{
+	size_t c = bulk_cell(b);
+
+	XQ_ASSERT(b->q->params[c % b->np] != 's');
+	b->ints[c] = v;
+	b->ind[c] = 0;
+}
+
+void db_bulk_null(struct db_bulk *b)
+{
+	size_t c = bulk_cell(b);
+	char t = b->q->params[c % b->np];
+
+	XQ_ASSERT(t == 's' || t == 'L');
+	b->ints[c] = 0;
+	b->ind[c] = 1;
+}
+
+void db_bulk_str(struct db_bulk *b, const char *s)
+{
+	size_t c, len;
+
+	if (!s) {
+		db_bulk_null(b);
+		return;
+	}
+	c = bulk_cell(b);
+	XQ_ASSERT(b->q->params[c % b->np] == 's');
+	len = strlen(s) + 1;
+	if (b->tlen + len > b->tcap) {
+		b->tcap = (b->tlen + len) * 2;
+		b->text = xq_realloc(b->text, b->tcap);
+	}
+	memcpy(b->text + b->tlen, s, len);
+	b->ints[c] = (int64_t)b->tlen;
+	b->ind[c] = 0;
+	b->tlen += len;
+}
+
+size_t db_bulk_rows(const struct db_bulk *b)
+{
+	return b->n / b->np;
+}
+
+void db_bulk_clear(struct db_bulk *b)
+{
+	b->n = 0;
+	b->tlen = 0;
+}
+
+void db_bulk_free(struct db_bulk *b)
+{
+	if (!b)
+		return;
+	free(b->ints);
+	free(b->ind);
+	free(b->text);
+	free(b);
+}
+
+/* Rows [r0, r0 + nr) of b, column-wise, in one execution. */
+static int bulk_once(struct db *db, struct db_bulk *b, size_t r0, size_t nr)
+{
+	size_t np = b->np;
+	MYSQL_BIND *bind = xq_calloc(np, sizeof(*bind));
+	int64_t *ints = xq_malloc(np * nr * sizeof(*ints));
+	char **ptrs = xq_malloc(np * nr * sizeof(*ptrs));
+	unsigned long *lens = xq_malloc(np * nr * sizeof(*lens));
+	char *ind = xq_malloc(np * nr);
+	unsigned int size = (unsigned int)nr, zero = 0;
+	MYSQL_STMT *st;
+	int rc = XQ_OK;
+
+	if (!db->my && (rc = reconnect(db)))
+		goto out;
+	if (!(st = stmt_get(db, b->q, &rc)))
+		goto out;
+	for (size_t c = 0; c < np; c++) {
+		int is_str = b->q->params[c] == 's';
+		for (size_t r = 0; r < nr; r++) {
+			size_t cell = (r0 + r) * np + c, k = c * nr + r;
+			ind[k] = b->ind[cell] ? STMT_INDICATOR_NULL : STMT_INDICATOR_NONE;
+			if (is_str) {
+				ptrs[k] = b->ind[cell] ? NULL : b->text + b->ints[cell];
+				lens[k] = ptrs[k] ? strlen(ptrs[k]) : 0;
+			} else {
+				ints[k] = b->ints[cell];
+			}
+		}
+		bind[c].buffer_type = is_str ? MYSQL_TYPE_STRING : MYSQL_TYPE_LONGLONG;
+		bind[c].buffer = is_str ? (void *)(ptrs + c * nr) : (void *)(ints + c * nr);
+		bind[c].length = is_str ? lens + c * nr : NULL;
+		bind[c].u.indicator = ind + c * nr;
+	}
+	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) || mysql_stmt_bind_param(st, bind) ||
+	    mysql_stmt_execute(st))
+		rc = map_err(db, mysql_stmt_errno(st), mysql_stmt_error(st), b->q->name);
+	else
+		db->affected += (int64_t)mysql_stmt_affected_rows(st);
+	/* the cached statement goes back to single-row use */
+	mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero);
+out:
+	free(bind);
+	free(ints);
+	free(ptrs);
+	free(lens);
+	free(ind);
+	return rc;
+}
+
+int db_bulk_run(struct db *db, struct db_bulk *b)
+{
+	size_t rows = db_bulk_rows(b);
+	int rc = XQ_OK;
+
+	XQ_ASSERT(b->n % b->np == 0);
+	db->affected = 0;
+	for (size_t r0 = 0; r0 < rows && rc == XQ_OK; r0 += DB_BULK_CHUNK) {
+		size_t nr = rows - r0 < DB_BULK_CHUNK ? rows - r0 : DB_BULK_CHUNK;
+		rc = bulk_once(db, b, r0, nr);
+		if (rc == XQ_EDB && is_conn_lost(db->last_errno)) {
+			/* as db_run(): inside a transaction the work is gone, so db_tx() restarts it */
+			int was_tx = db->in_tx;
+			log_warn("db connection lost during bulk '%s', reconnecting", b->q->name);
+			if ((rc = reconnect(db)) == XQ_OK && was_tx)
+				rc = XQ_EAGAIN;
+			else if (rc == XQ_OK)
+				rc = bulk_once(db, b, r0, nr);
+		}
+	}
+	db_bulk_clear(b);
+	return rc;
+}

@@ -110,6 +110,30 @@ struct cJSON *db_row_json(const struct db_res *res, size_t row);
 struct cJSON *db_rows_json(const struct db_res *res);
 
 /*
+ * Bulk statements (billing area): one single-row INSERT/UPDATE/DELETE q run
+ * for many rows in one round trip (MariaDB array binding, COM_STMT_BULK_EXECUTE),
+ * so the SQL stays a plain prepared statement and no value is ever put
+ * into SQL text. Add each row's parameters in signature order:
+ *   struct db_bulk *b = db_bulk_new(&q_line_insert);
+ *   db_bulk_i64(b, bill_id); db_bulk_str(b, label); db_bulk_null(b); ...
+ *   rc = db_bulk_run(db, b);     (runs every row added, then empties b)
+ * Letters 'l', 'i', 'L' take db_bulk_i64 (or db_bulk_null for 'L'), 's'
+ * takes db_bulk_str (NULL binds SQL NULL; the text is copied). Rows are
+ * sent DB_BULK_CHUNK at a time. Errors map as for db_run(); inside db_tx()
+ * a failed bulk means the whole transaction is rolled back.
+ */
+#define DB_BULK_CHUNK 2000
+struct db_bulk;
+struct db_bulk *db_bulk_new(const struct db_query *q);
+void db_bulk_i64(struct db_bulk *b, int64_t v);
+void db_bulk_str(struct db_bulk *b, const char *s);
+void db_bulk_null(struct db_bulk *b);
+size_t db_bulk_rows(const struct db_bulk *b);
+void db_bulk_clear(struct db_bulk *b);
+int db_bulk_run(struct db *db, struct db_bulk *b);
+void db_bulk_free(struct db_bulk *b);
+
+/*
  * Runs fn in a transaction. fn returns XQ_OK to commit, anything else to roll
  * back. On XQ_EAGAIN (deadlock, lock timeout, Galera certification failure)
  * the whole transaction is retried, up to 5 times with a short backoff, so fn

@@ -111,4 +111,14 @@ int money_format_price(int64_t hao, char *out /* OUT */, size_t n);
  */
 int money_format_qty(int64_t milli, char *out /* OUT */, size_t n);
 
+/*
+ * The same texts as money_format_yuan(), money_format_price() and
+ * money_format_qty(), written with their NUL into a buffer of
+ * MONEY_STR_MAX bytes (always enough), returning the length without the
+ * NUL. For the engine's labels, which build millions of lines a second.
+ */
+size_t money_put_yuan(int64_t fen, char out[MONEY_STR_MAX]);
+size_t money_put_price(int64_t hao, char out[MONEY_STR_MAX]);
+size_t money_put_qty(int64_t milli, char out[MONEY_STR_MAX]);
+
 #endif

@@ -52,6 +52,89 @@ DB_QUERY(q_new_reading) = {
 	"t_bill_new_reading", "INSERT INTO meter_reading (meter_id, read_at, value) VALUES (?, ?, ?)",
 	"lsl", NULL,
 };
+DB_QUERY(q_real_after_estimate) = {
+	"t_bill_real_after_estimate",
+	"INSERT INTO meter_reading (meter_id, read_at, value, value_sharp, value_peak, value_flat,"
+	" value_valley) SELECT meter_id, ?, value + 5000, value_sharp, value_peak + 5000, value_flat,"
+	" value_valley FROM meter_reading WHERE meter_id = ? AND source = 'estimate'",
+	"sl", NULL,
+};
+DB_QUERY(q_estimates) = {
+	"t_bill_estimates",
+	"SELECT COUNT(*) FROM meter_reading r JOIN meter m ON m.id = r.meter_id"
+	" WHERE m.house_id = ? AND r.source = 'estimate'",
+	"l", "l",
+};
+DB_QUERY(q_estimate_audits) = {
+	"t_bill_estimate_audits",
+	"SELECT COUNT(*) FROM audit_log WHERE action = 'estimate' AND entity = 'meter'",
+	"", "l",
+};
+/* A second community of 2,000 houses with one electric meter each, billed in two batches. */
+DB_QUERY(q_p_community) = {
+	"t_bill_p_community", "INSERT INTO community (code, name) VALUES (?, '进度测试小区')", "s", NULL,
+};
+DB_QUERY(q_p_building) = {
+	"t_bill_p_building",
+	"INSERT INTO building (community_id, name, floors, units) VALUES (?, '1号楼', 34, 1)", "l",
+	NULL,
+};
+DB_QUERY(q_p_houses) = {
+	"t_bill_p_houses",
+	"INSERT INTO house (building_id, unit_no, room, floor, area_m2, household_size)"
+	" SELECT ?, '1', CONCAT(seq), 1 + seq DIV 100, 80, 3 FROM seq_1_to_2000",
+	"l", NULL,
+};
+DB_QUERY(q_p_meters) = {
+	"t_bill_p_meters",
+	"INSERT INTO meter (community_id, house_id, utility, kind, meter_no, digits, installed_at,"
+	" initial_reading) SELECT ?, h.id, 'electric', 'household', CONCAT(?, h.id), 6,"
+	" '2020-01-01', 0 FROM house h WHERE h.building_id = ?",
+	"lsl", NULL,
+};
+/* at the period's start and end (local midnight = 16:00 UTC the day before) */
+DB_QUERY(q_p_readings) = {
+	"t_bill_p_readings",
+	"INSERT INTO meter_reading (meter_id, read_at, value) SELECT m.id,"
+	" DATE_SUB(CONCAT(?, '-01 00:00:00') + INTERVAL ? MONTH, INTERVAL 8 HOUR),"
+	" 1000000 + ? * (100000 + (m.id MOD 7) * 1000) FROM meter m WHERE m.community_id = ?",
+	"sill", NULL,
+};
+DB_QUERY(q_p_tariff) = {
+	"t_bill_p_tariff",
+	"INSERT INTO tariff (community_id, code, name, utility) VALUES (?, ?, '进度测试电价', 'electric')",
+	"ls", NULL,
+};
+DB_QUERY(q_p_version) = {
+	"t_bill_p_version",
+	"INSERT INTO tariff_version (tariff_id, effective_from, status, rules) VALUES (?, '2020-01-01',"
+	" 'published', '{\"utility\":\"electric\",\"basis\":\"monthly\",\"tiers\":[{\"price\":\"0.5\"}]}')",
+	"l", NULL,
+};
+DB_QUERY(q_p_assign) = {
+	"t_bill_p_assign",
+	"INSERT INTO house_tariff (house_id, utility, tariff_id, valid_from) SELECT h.id, 'electric',"
+	" ?, '2020-01-01' FROM house h WHERE h.building_id = ?",
+	"ll", NULL,
+};
+/*
+ * Accounts for houses 1,501 and 1,701: the first batch's range lock also
+ * takes the next key after its range (1,501's), so the test holds 1,701's.
+ */
+DB_QUERY(q_p_account) = {
+	"t_bill_p_account",
+	"INSERT INTO account (house_id) SELECT id FROM house WHERE building_id = ? ORDER BY id"
+	" LIMIT 1 OFFSET ?",
+	"li", NULL,
+};
+DB_QUERY(q_p_house) = {
+	"t_bill_p_house",
+	"SELECT id FROM house WHERE building_id = ? ORDER BY id LIMIT 1 OFFSET 1700", "l", "l",
+};
+/* by the unique key: exactly that row is locked, no gap, nothing of the first batch */
+DB_QUERY(q_p_lock) = {
+	"t_bill_p_lock", "SELECT id FROM account WHERE house_id = ? FOR UPDATE", "l", "l",
+};
 DB_QUERY(q_lines_total) = {
 	"t_bill_lines_total", "SELECT COUNT(*) FROM bill_line", "", "l",
 };
@@ -100,6 +183,25 @@ static long run_and_wait(void)
 	CHECK_STR(jstr(&c, "state"), "done");
 	CHECK_EQ_I64(jnum(&c, "percent"), 100);
 	return job;
+}
+
+/* Starts a run with this JSON body and waits for it; leaves the finished job in c.json. */
+static void run_body_and_wait(const char *body)
+{
+	char path[96];
+	long job;
+
+	CHECK_EQ_I64(client_req(&c, "POST", A "/billing/runs", body, NULL), 202);
+	job = (long)jnum(&c, "job_id");
+	CHECK(job > 0);
+	snprintf(path, sizeof(path), A "/billing/runs/%ld", job);
+	for (int i = 0; i < 600; i++) {
+		CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+		if (jstr(&c, "state") && strcmp(jstr(&c, "state"), "running"))
+			break;
+		usleep(100000);
+	}
+	CHECK_STR(jstr(&c, "state"), "done");
 }
 
 static int64_t lines_total(void)
@@ -259,6 +361,188 @@ TEST(meter_replaced_with_rollover)
 	CHECK_EQ_I64(jnum(&c, "revision"), 2);
 }
 
+static int64_t count1(const struct db_query *q, int64_t arg, int with_arg)
+{
+	struct db_res r;
+	int64_t n = -1;
+
+	if ((with_arg ? db_run(db, q, &r, arg) : db_run(db, q, &r)) == XQ_OK) {
+		n = db_i64(&r, 0, 0);
+		db_res_release(&r);
+	}
+	return n;
+}
+
+/*
+ * RULE: BILL-ESTIMATE-01. The month after the demo's last full one has no
+ * closing readings yet (every house is skipped, closing_stale or
+ * closing_missing); staff choose one house to bill on an estimate: its
+ * bills are issued, every priced line says 估算, the estimated readings are
+ * stored (source estimate) and audited. Choosing it again changes nothing;
+ * a real closing reading then corrects the electricity bill by one
+ * adjustment, and no house was estimated that staff did not choose.
+ */
+TEST(estimate_chosen_by_staff)
+{
+	char next[32], body[256], path[200], end[48];
+	int y = 0, m = 0;
+	long bill, house;
+	int64_t meter, audits = count1(&q_estimate_audits, 0, 0);
+
+	sscanf(period, "%d-%d", &y, &m);
+	snprintf(next, sizeof(next), "%04d-%02d", (m == 12 ? y + 1 : y) % 10000, (m == 12 ? 1 : m + 1) % 100);
+	bill = first_bill("electric", 5);
+	snprintf(path, sizeof(path), A "/bills/%ld", bill);
+	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+	house = (long)jnum(&c, "house_id");
+	CHECK(house > 0);
+
+	snprintf(body, sizeof(body),
+		 "{\"period\":\"%s\",\"community_id\":%ld,\"estimate_house_ids\":[%ld]}", next,
+		 community_id, house);
+	run_body_and_wait(body);
+	CHECK_EQ_I64(jnum(&c, "summary.billed"), 2);
+	CHECK_EQ_I64(jnum(&c, "summary.estimated"), 2);
+	CHECK_EQ_I64(jnum(&c, "summary.skipped"), 2 * (DEMO_HOUSES - 1));
+	CHECK_EQ_I64(count1(&q_estimates, house, 1), 2);
+	CHECK_EQ_I64(count1(&q_estimate_audits, 0, 0), audits + 2);
+
+	snprintf(path, sizeof(path),
+		 A "/bills?community_id=%ld&period=%s&utility=electric&page_size=50", community_id,
+		 next);
+	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+	CHECK_EQ_I64(jnum(&c, "total"), 1);
+	bill = (long)jnum(&c, "items.0.id");
+	snprintf(path, sizeof(path), A "/bills/%ld", bill);
+	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+	CHECK(jstr(&c, "lines.0.label_zh") &&
+	      strstr(jstr(&c, "lines.0.label_zh"), "估算用量（近1期日均 × "));
+	meter = (int64_t)jnum(&c, "usage.0.meter_id");
+	CHECK(meter > 0);
+
+	/* the same choice again: the stored estimate is reused, nothing is written */
+	run_body_and_wait(body);
+	CHECK_EQ_I64(jnum(&c, "summary.billed"), 0);
+	CHECK_EQ_I64(jnum(&c, "summary.unchanged"), 2);
+	CHECK_EQ_I64(count1(&q_estimates, house, 1), 2);
+
+	/* a real reading at the period's end: the estimated bill is corrected */
+	{
+		/* the period's last local day ends at 16:00 UTC that day */
+		static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+		int ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
+		int last = mdays[nm - 1] + (nm == 2 && ((ny % 4 == 0 && ny % 100) || ny % 400 == 0));
+		snprintf(end, sizeof(end), "%04d-%02d-%02d 16:00:00.000", ny % 10000, nm % 100, last % 100);
+	}
+	CHECK_EQ_I64(db_run(db, &q_real_after_estimate, NULL, end, meter), XQ_OK);
+	snprintf(body, sizeof(body), "{\"period\":\"%s\",\"community_id\":%ld}", next,
+		 community_id);
+	run_body_and_wait(body);
+	CHECK_EQ_I64(jnum(&c, "summary.adjusted"), 1);
+	CHECK_EQ_I64(jnum(&c, "summary.estimated"), 0);
+	CHECK_EQ_I64(count1(&q_estimate_audits, 0, 0), audits + 2);
+	CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+	CHECK_EQ_I64(jnum(&c, "revision"), 2);
+
+	/* not a list of house ids: refused */
+	snprintf(body, sizeof(body),
+		 "{\"period\":\"%s\",\"community_id\":%ld,\"estimate_house_ids\":[\"x\"]}", next,
+		 community_id);
+	CHECK_EQ_I64(client_req(&c, "POST", A "/billing/runs", body, NULL), 400);
+}
+
+struct hold {
+	int64_t building, house;
+	long job;
+	int64_t seen_percent, seen_done, seen_total;
+	int seen_running;
+};
+
+/* Holds house 1,701's account row while the run reaches it, watching the job meanwhile. */
+static int hold_and_watch(struct db *d, void *arg)
+{
+	struct hold *h = arg;
+	struct db_res r;
+	char path[96];
+
+	if (db_run(d, &q_p_lock, &r, h->house))
+		return XQ_ERROR;
+	db_res_release(&r);
+	snprintf(path, sizeof(path), A "/billing/runs/%ld", h->job);
+	for (int i = 0; i < 600; i++) {
+		if (client_req(&c, "GET", path, NULL, NULL) != 200)
+			break;
+		if (jstr(&c, "state") && !strcmp(jstr(&c, "state"), "running") &&
+		    jnum(&c, "percent") > 0) {
+			h->seen_running = 1;
+			h->seen_percent = (int64_t)jnum(&c, "percent");
+			h->seen_done = (int64_t)jnum(&c, "progress_done");
+			h->seen_total = (int64_t)jnum(&c, "progress_total");
+			break;
+		}
+		usleep(50000);
+	}
+	return XQ_ERROR; /* roll back: the lock goes, the run goes on */
+}
+
+/*
+ * A bigger community (2,000 houses, two batches): while the run waits for
+ * a row the test holds in the second batch, the console shows it running
+ * with the first batch done (50 %); then it finishes with every bill.
+ */
+TEST(progress_visible_while_running)
+{
+	struct hold h = { 0, 0, 0, 0, 0, 0, 0 };
+	struct db_res r;
+	char code[32], body[128], path[96];
+	int64_t cid, tariff;
+
+	snprintf(code, sizeof(code), "E2EP%ld", (long)time(NULL) % 100000);
+	CHECK_EQ_I64(db_run(db, &q_p_community, NULL, code), XQ_OK);
+	cid = db_insert_id(db);
+	CHECK_EQ_I64(db_run(db, &q_p_building, NULL, cid), XQ_OK);
+	h.building = db_insert_id(db);
+	CHECK_EQ_I64(db_run(db, &q_p_houses, NULL, h.building), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_meters, NULL, cid, code, h.building), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_readings, NULL, period, 0, (int64_t)0, cid), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_readings, NULL, period, 1, (int64_t)1, cid), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_tariff, NULL, cid, code), XQ_OK);
+	tariff = db_insert_id(db);
+	CHECK_EQ_I64(db_run(db, &q_p_version, NULL, tariff), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_assign, NULL, tariff, h.building), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_account, NULL, h.building, 1500), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_account, NULL, h.building, 1700), XQ_OK);
+	CHECK_EQ_I64(db_run(db, &q_p_house, &r, h.building), XQ_OK);
+	h.house = db_i64(&r, 0, 0);
+	db_res_release(&r);
+
+	snprintf(body, sizeof(body), "{\"period\":\"%s\",\"community_id\":%lld}", period,
+		 (long long)cid);
+	CHECK_EQ_I64(client_req(&c, "POST", A "/billing/runs", body, NULL), 202);
+	h.job = (long)jnum(&c, "job_id");
+	CHECK(h.job > 0);
+	CHECK_EQ_I64(db_tx(db, hold_and_watch, &h), XQ_ERROR);
+	CHECK(h.seen_running);
+	CHECK_EQ_I64(h.seen_percent, 50);
+	CHECK_EQ_I64(h.seen_done, 1000);
+	CHECK_EQ_I64(h.seen_total, 2000);
+
+	snprintf(path, sizeof(path), A "/billing/runs/%ld", h.job);
+	for (int i = 0; i < 600; i++) {
+		CHECK_EQ_I64(client_req(&c, "GET", path, NULL, NULL), 200);
+		if (jstr(&c, "state") && strcmp(jstr(&c, "state"), "running"))
+			break;
+		usleep(100000);
+	}
+	CHECK_STR(jstr(&c, "state"), "done");
+	CHECK_EQ_I64(jnum(&c, "percent"), 100);
+	CHECK_EQ_I64(jnum(&c, "summary.houses"), 2000);
+	CHECK_EQ_I64(jnum(&c, "summary.billed"), 2000);
+	CHECK_EQ_I64(jnum(&c, "summary.skipped"), 0);
+	/* 100 + (id mod 7) kWh at 0.50: at least 50.00 yuan a house */
+	CHECK(jnum(&c, "summary.total_fen") >= 2000 * 5000);
+}
+
 TEST(bill_detail_and_void)
 {
 	long id = first_bill("water", 2);
@@ -396,6 +680,8 @@ int main(void)
 	RUN(corrected_reading_gives_one_adjustment);
 	RUN(flagged_reading_is_skipped_and_listed);
 	RUN(meter_replaced_with_rollover);
+	RUN(estimate_chosen_by_staff);
+	RUN(progress_visible_while_running);
 	RUN(bill_detail_and_void);
 	RUN(tariff_versions_and_preview);
 	RUN(refused_without_permission);
