@@ -9,6 +9,7 @@
 #include "billing.h"
 #include "db.h"
 #include "money.h"
+#include "rollup.h"
 #include "tariff.h"
 
 #include <stdarg.h>
@@ -804,6 +805,23 @@ static int estimate_closing(struct run *r, struct plan *p, int64_t house_id, str
 		cJSON_Delete(after);
 		if (rc)
 			return rc;
+		/*
+		 * Like every writer of readings, keep the usage rollups true
+		 * (lib/rollup.h). at is UTC "YYYY-MM-DD HH:...": its local
+		 * (UTC+8) day is the next one from 16:00 on.
+		 */
+		{
+			struct rollup_key key = { mu->meter_id, 0 };
+			char ymd[11];
+
+			xq_snprintf(ymd, sizeof(ymd), "%.10s", at);
+			if ((rc = rollup_day_parse(ymd, &key.day)) != XQ_OK)
+				return rc;
+			if (strlen(at) >= 13 && strncmp(at + 11, "16", 2) >= 0)
+				key.day++;
+			if ((rc = rollup_refresh(r->db, &key, 1)) != XQ_OK)
+				return rc;
+		}
 	}
 	xq_snprintf(mu->curr.at, sizeof(mu->curr.at), "%s", at);
 	p->est_periods = (int)periods;
