@@ -102,6 +102,18 @@ int admin_house_export(struct req *rq);
 int admin_bill_export(struct req *rq);
 int admin_meter_export(struct req *rq);
 
+/* reports (issue 8 part 4): admin_report.c, each also as .xlsx (docs/reports.md) */
+#define XQ_REPORT_DECL(fn) int fn(struct req *rq); int fn##_xlsx(struct req *rq);
+XQ_REPORT_DECL(admin_report_usage)
+XQ_REPORT_DECL(admin_report_billing)
+XQ_REPORT_DECL(admin_report_ageing)
+XQ_REPORT_DECL(admin_report_payments)
+XQ_REPORT_DECL(admin_report_latefee)
+XQ_REPORT_DECL(admin_report_lineloss)
+XQ_REPORT_DECL(admin_report_top)
+XQ_REPORT_DECL(admin_report_offline)
+#undef XQ_REPORT_DECL
+
 /*
  * Residents (mini-program): api_resident.c, api_pay.c, api_wxnotify.c.
  * Routes with PERM_RESIDENT need "Authorization: Bearer <token>" from

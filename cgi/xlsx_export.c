@@ -205,16 +205,11 @@ void xlsx_disposition(char *out, size_t n, const char *ascii, const char *zh, co
 		    yyyymmdd, enc);
 }
 
+static int xlsx_send(struct req *rq, int64_t total, struct db_res *rows);
+
 int xlsx_reply(struct req *rq, int rc, struct db_res *count, struct db_res *rows)
 {
-	const struct xlsx_sheet *s = rq->export_sheet;
-	const char *tmp = getenv("TMPDIR");
-	char path[512], disp[1024], day[16], msg[128];
 	int64_t total;
-	time_t now = time(NULL) + 8 * 3600; /* the file is named by the Beijing date */
-	struct tm tm;
-	FILE *f;
-	int fd;
 
 	if (rc) {
 		db_res_release(count);
@@ -223,6 +218,25 @@ int xlsx_reply(struct req *rq, int rc, struct db_res *count, struct db_res *rows
 	}
 	total = db_i64(count, 0, 0);
 	db_res_release(count);
+	return xlsx_send(rq, total, rows);
+}
+
+int xlsx_reply_rows(struct req *rq, struct db_res *rows)
+{
+	return xlsx_send(rq, (int64_t)rows->nrows, rows);
+}
+
+/* The cap, then the workbook of rows; releases rows. */
+static int xlsx_send(struct req *rq, int64_t total, struct db_res *rows)
+{
+	const struct xlsx_sheet *s = rq->export_sheet;
+	const char *tmp = getenv("TMPDIR");
+	char path[512], disp[1024], day[16], msg[128];
+	time_t now = time(NULL) + 8 * 3600; /* the file is named by the Beijing date */
+	struct tm tm;
+	FILE *f;
+	int fd, rc;
+
 	if (total > XLSX_MAX_ROWS) {
 		db_res_release(rows);
 		xq_snprintf(msg, sizeof(msg), "共 %lld 行，超过单次导出上限 %d 行，请缩小筛选范围",

@@ -64,6 +64,12 @@ int xlsx_write(const struct xlsx_sheet *s, const struct db_res *rows, const char
 int xlsx_reply(struct req *rq, int rc, struct db_res *count, struct db_res *rows);
 
 /*
+ * The same for a result that is the whole sheet already (the reports,
+ * cgi/admin_report.c): the cap applies to rows->nrows. Releases rows.
+ */
+int xlsx_reply_rows(struct req *rq, struct db_res *rows);
+
+/*
  * "attachment; filename=\"<ascii>-YYYYMMDD.xlsx\"; filename*=UTF-8''<pct-encoded
  * zh>-YYYYMMDD.xlsx" into out (for tests and xlsx_reply).
  */
