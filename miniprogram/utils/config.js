@@ -9,6 +9,8 @@ module.exports = {
   // Must match wx.appid of the stack (xq-wxsim's demo appid) and project.config.json.
   appid: 'wx8888888888888888',
   // One-time subscribe-message templates (xq-wxsim preloads these demo ids).
+  // billDue and arrears must equal the server's dunning.tpl_reminder and
+  // dunning.tpl_arrears (deploy/xiaoqu.conf.example): those are the ones it sends.
   templates: {
     billDue: 'XQ-BILL-DUE-REMINDER-DEMO-TEMPLATE-0000001',
     paymentSuccess: 'XQ-PAYMENT-SUCCESS-DEMO-TEMPLATE-000000002',

@@ -84,13 +84,19 @@ Page({
     }
   },
 
-  // This month's expected charges (GET /api/v1/houses/{id}/forecast). Optional:
-  // a backend without the route, or any error, simply shows no card.
+  // This month's expected electricity use (GET /api/v1/houses/{id}/forecast,
+  // docs/dunning.md "Forecast"): months[which=this_month].expected in Wh, a
+  // usage figure, not money. No history (method none) or any error: no card.
   async loadForecast(id) {
     try {
-      const f = await get('/api/v1/houses/' + id + '/forecast', { silent: true })
-      const fen = [f.forecast_fen, f.estimate_fen, f.amount_fen, f.total_fen].find(Number.isSafeInteger)
-      this.setData({ forecast: fen === undefined ? null : { label: (f.period ? fmt.periodLabel(f.period) : '本月') + '预计费用', amountText: money.formatYuan(fen) } })
+      const f = await get('/api/v1/houses/' + id + '/forecast', { silent: true, data: { utility: 'electric' } })
+      const m = (f.months || []).find(x => x.which === 'this_month')
+      const ok = m && Number.isSafeInteger(m.expected) && f.method !== 'none'
+      this.setData({ forecast: ok ? {
+        label: fmt.periodLabel(m.month) + '预计用电',
+        amountText: money.milliToQty(m.expected) + ' 度',
+        usedText: Number.isSafeInteger(f.used_this_month) ? '已用 ' + money.milliToQty(f.used_this_month) + ' 度' : ''
+      } : null })
     } catch (e) {
       this.setData({ forecast: null })
     }

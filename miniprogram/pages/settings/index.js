@@ -16,7 +16,7 @@ Page({
   // Each acceptance allows one message; the backend has no route yet to
   // record acceptances (docs/miniprogram.md), so the result is shown only.
   subscribe() {
-    const ids = [config.templates.billDue, config.templates.paymentSuccess]
+    const ids = [config.templates.billDue, config.templates.arrears]
     return new Promise(resolve => {
       wx.requestSubscribeMessage({
         tmplIds: ids,
