@@ -82,7 +82,7 @@ static const struct cfg_key keys[] = {
 	{ "dunning.tpl_reminder",     CFG_STR,    OFF(dunning_tpl_reminder), "XQ-BILL-DUE-REMINDER-DEMO-TEMPLATE-0000001", 0, 0 },
 	{ "dunning.tpl_arrears",      CFG_STR,    OFF(dunning_tpl_arrears), "XQ-ARREARS-NOTICE-DEMO-TEMPLATE-0000000003", 0, 0 },
 	{ "dunning.tpl_alert",        CFG_STR,    OFF(dunning_tpl_alert),   "",                0,    0 },
-	{ "dunning.page",             CFG_STR,    OFF(dunning_page),        "pages/bill/detail", 0,  0 },
+	{ "dunning.page",             CFG_STR,    OFF(dunning_page),        "pages/bill-detail/index", 0, 0 },
 	{ "sms.gateway",              CFG_STR,    OFF(sms_gateway),         "table",           0,    0 },
 	{ "sms.http_url",             CFG_STR,    OFF(sms_http_url),        "",                0,    0 },
 	{ "sms.http_token_file",      CFG_SECRET, OFF(sms_http_token),      "",                0,    0 },
