@@ -454,23 +454,6 @@ static int arg_utility(struct req *rq, struct rpt_args *a, const char *def)
 	return XQ_OK;
 }
 
-static int arg_int(struct req *rq, const char *name, int64_t def, int64_t min, int64_t max,
-		   int64_t *out)
-{
-	const char *v = req_query(rq, name);
-	char msg[160];
-
-	*out = def;
-	if (!v || !*v)
-		return XQ_OK;
-	if (xq_parse_i64(v, out) || *out < min || *out > max) {
-		xq_snprintf(msg, sizeof(msg), "查询参数 %s 必须是 %lld 到 %lld 之间的整数", name,
-			    (long long)min, (long long)max);
-		return resp_fail_msg(rq, XQ_EINVAL, msg, name);
-	}
-	return XQ_OK;
-}
-
 static int arg_community(struct req *rq, struct rpt_args *a)
 {
 	return api_opt_id(rq, "community_id", &a->cid_v, &a->cid) ? rq->status : XQ_OK;
@@ -653,7 +636,7 @@ static int report_top(struct req *rq)
 	int rc;
 
 	if (arg_community(rq, &a) || arg_months(rq, &a) || arg_utility(rq, &a, "electric") ||
-	    arg_int(rq, "limit", 20, 1, 1000, &n))
+	    api_query_int(rq, "limit", 20, 1, 1000, &n))
 		return rq->status;
 	rc = db_run(rq->db, &q_rpt_top, &r, a.utility, a.from, a.to, a.cid, a.cid, n);
 	f = filters_json(&a, a.from, a.to);
@@ -670,7 +653,7 @@ static int report_offline(struct req *rq)
 	cJSON *f;
 	int rc;
 
-	if (arg_community(rq, &a) || arg_int(rq, "days", 3, 1, 365, &days))
+	if (arg_community(rq, &a) || api_query_int(rq, "days", 3, 1, 365, &days))
 		return rq->status;
 	rc = db_run(rq->db, &q_rpt_offline, &r, a.cid, a.cid, days);
 	f = cJSON_CreateObject();

@@ -29,8 +29,8 @@ int api_decode(struct req *rq, const struct json_field *fields, size_t n, void *
 	return XQ_OK;
 }
 
-static int query_int(struct req *rq, const char *name, int64_t def, int64_t min, int64_t max,
-		     int64_t *out)
+int api_query_int(struct req *rq, const char *name, int64_t def, int64_t min, int64_t max,
+		  int64_t *out)
 {
 	const char *v = req_query(rq, name);
 	char msg[160];
@@ -56,8 +56,8 @@ int api_page(struct req *rq, struct page *pg)
 		pg->offset = 0;
 		return XQ_OK;
 	}
-	if (query_int(rq, "page", 1, 1, 1000000, &pg->page) ||
-	    query_int(rq, "page_size", 20, 1, 200, &pg->size))
+	if (api_query_int(rq, "page", 1, 1, 1000000, &pg->page) ||
+	    api_query_int(rq, "page_size", 20, 1, 200, &pg->size))
 		return XQ_EINVAL;
 	pg->offset = (pg->page - 1) * pg->size;
 	return XQ_OK;
@@ -70,7 +70,7 @@ int api_opt_id(struct req *rq, const char *name, int64_t *store, const int64_t *
 	*out = NULL;
 	if (!v || !*v)
 		return XQ_OK;
-	if (query_int(rq, name, 0, 1, INT64_MAX, store))
+	if (api_query_int(rq, name, 0, 1, INT64_MAX, store))
 		return XQ_EINVAL;
 	*out = store;
 	return XQ_OK;

@@ -50,6 +50,12 @@ struct page {
 
 /* page (>=1, default 1) and page_size (1..200, default 20) from the query. Responds on error. */
 int api_page(struct req *rq, struct page *pg /* OUT */);
+/*
+ * Integer query parameter NAME in [min, max], def when absent or empty: XQ_OK,
+ * or XQ_EINVAL with the 400 envelope (naming the parameter) already written.
+ */
+int api_query_int(struct req *rq, const char *name, int64_t def, int64_t min, int64_t max,
+		  int64_t *out /* OUT */);
 /* An optional positive integer query filter: *out points at store, or is NULL if absent. Responds on error. */
 int api_opt_id(struct req *rq, const char *name, int64_t *store, const int64_t **out /* OUT */);
 /* An optional text filter for LIKE: "%term%" with % and _ escaped, or "" if absent. */
