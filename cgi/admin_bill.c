@@ -260,31 +260,9 @@ int admin_bill_list(struct req *rq)
 
 int admin_bill_get(struct req *rq)
 {
-	struct db_res r;
-	int64_t id;
-	cJSON *o;
-	int rc;
+	static const struct crud_child kids[] = { { "usage", &q_bill_usage }, { "lines", &q_bill_lines } };
 
-	if (req_param_id(rq, "id", &id))
-		return resp_fail_msg(rq, XQ_ENOTFOUND, "账单不存在", NULL);
-	rc = crud_load_row(rq->db, &q_bill_get, id, &o);
-	if (rc == XQ_ENOTFOUND)
-		return resp_fail_msg(rq, rc, "账单不存在", NULL);
-	if (rc)
-		return resp_fail(rq, rc);
-	if ((rc = db_run(rq->db, &q_bill_usage, &r, id))) {
-		cJSON_Delete(o);
-		return resp_fail(rq, rc);
-	}
-	cJSON_AddItemToObject(o, "usage", db_rows_json(&r));
-	db_res_release(&r);
-	if ((rc = db_run(rq->db, &q_bill_lines, &r, id))) {
-		cJSON_Delete(o);
-		return resp_fail(rq, rc);
-	}
-	cJSON_AddItemToObject(o, "lines", db_rows_json(&r));
-	db_res_release(&r);
-	return resp_json(rq, 200, o);
+	return crud_row_reply(rq, &q_bill_get, "账单不存在", kids, sizeof(kids) / sizeof(kids[0]));
 }
 
 struct void_in {

@@ -426,31 +426,10 @@ DB_QUERY(q_bd_events) = {
 
 int admin_bill_dunning(struct req *rq)
 {
-	struct db_res r;
-	int64_t id;
-	cJSON *o;
-	int rc;
+	static const struct crud_child kids[] = { { "late_fee_entries", &q_bd_entries },
+						  { "dunning_events", &q_bd_events } };
 
-	if (req_param_id(rq, "id", &id))
-		return resp_fail_msg(rq, XQ_ENOTFOUND, "账单不存在", NULL);
-	rc = crud_load_row(rq->db, &q_bd_bill, id, &o);
-	if (rc == XQ_ENOTFOUND)
-		return resp_fail_msg(rq, rc, "账单不存在", NULL);
-	if (rc)
-		return resp_fail(rq, rc);
-	if ((rc = db_run(rq->db, &q_bd_entries, &r, id))) {
-		cJSON_Delete(o);
-		return resp_fail(rq, rc);
-	}
-	cJSON_AddItemToObject(o, "late_fee_entries", db_rows_json(&r));
-	db_res_release(&r);
-	if ((rc = db_run(rq->db, &q_bd_events, &r, id))) {
-		cJSON_Delete(o);
-		return resp_fail(rq, rc);
-	}
-	cJSON_AddItemToObject(o, "dunning_events", db_rows_json(&r));
-	db_res_release(&r);
-	return resp_json(rq, 200, o);
+	return crud_row_reply(rq, &q_bd_bill, "账单不存在", kids, sizeof(kids) / sizeof(kids[0]));
 }
 
 /* ---- alert thresholds per community ----------------------------------------- */

@@ -295,3 +295,29 @@ int api_list_by_q(struct req *rq, const struct db_query *count, const struct db_
 		rc = db_run(rq->db, page, &rows, like, like, like, pg.size, pg.offset);
 	return api_list_reply(rq, rc, &cnt, &rows, &pg);
 }
+
+int crud_row_reply(struct req *rq, const struct db_query *q, const char *notfound_zh,
+		   const struct crud_child *kids, size_t nkids)
+{
+	struct db_res r;
+	int64_t id;
+	cJSON *o;
+	int rc;
+
+	if (req_param_id(rq, "id", &id))
+		return resp_fail_msg(rq, XQ_ENOTFOUND, notfound_zh, NULL);
+	rc = crud_load_row(rq->db, q, id, &o);
+	if (rc == XQ_ENOTFOUND)
+		return resp_fail_msg(rq, rc, notfound_zh, NULL);
+	if (rc)
+		return resp_fail(rq, rc);
+	for (size_t i = 0; i < nkids; i++) {
+		if ((rc = db_run(rq->db, kids[i].q, &r, id))) {
+			cJSON_Delete(o);
+			return resp_fail(rq, rc);
+		}
+		cJSON_AddItemToObject(o, kids[i].key, db_rows_json(&r));
+		db_res_release(&r);
+	}
+	return resp_json(rq, 200, o);
+}

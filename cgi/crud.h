@@ -93,6 +93,19 @@ const char *crud_before_str(const struct crud_op *op, const char *col);
 int64_t crud_before_i64(const struct crud_op *op, const char *col);
 /* One row of q (params "l") as JSON into *out; XQ_ENOTFOUND if none. */
 int crud_load_row(struct db *db, const struct db_query *q, int64_t id, cJSON **out /* OUT */);
+
+/* A list put beside a row by crud_row_reply(): rows of q (params "l", the id) under key. */
+struct crud_child {
+	const char *key;
+	const struct db_query *q;
+};
+/*
+ * GET of one row by the path's {id} with child lists: the row of q, each
+ * child's rows added under its key, 200. 404 with notfound_zh when the id is
+ * bad or has no row. Responds in every case; returns the HTTP status.
+ */
+int crud_row_reply(struct req *rq, const struct db_query *q, const char *notfound_zh,
+		   const struct crud_child *kids, size_t nkids);
 /* Response for a failed op: maps codes to the entity's messages. */
 int crud_fail(struct crud_op *op, int rc);
 
