@@ -73,7 +73,7 @@ export function toFen(text) {
 }
 Object.assign(LABELS, {
   readingStatus: { ok: '正常', flagged: '待审核', corrected: '已更正', rejected: '已驳回' },
-  readingSource: { collector: '自动采集', manual: '人工录入', import: '批量导入', reader: '抄表员', initial: '初始读数', final: '拆表读数' },
+  readingSource: { auto: '自动采集', collector: '自动采集', manual: '人工录入', import: '批量导入', reader: '抄表员', initial: '初始读数', final: '拆表读数' },
   flagReason: { beyond_digits: '超出位数', rollover: '翻转', backwards: '倒走', spike: '用量突增（超物理上限）', spike_history: '用量异常（超历史均值）', above_next: '大于后一读数', stuck: '读数停滞' },
   channel: { wechat: '微信支付', cash: '现金', bank: '银行转账', balance: '余额抵扣' },
   purpose: { bill: '缴费', topup: '预存', bills: '缴费' },
