@@ -144,6 +144,8 @@ int api_resident_meter_readings(struct req *rq);
 int api_resident_house_usage(struct req *rq);
 int api_resident_house_payments(struct req *rq);
 int api_resident_payment_receipt(struct req *rq);
+/* console2 area: staff receipt (api_account.c) */
+int admin_payment_receipt(struct req *rq);
 int api_resident_house_ledger(struct req *rq);
 int api_resident_notices(struct req *rq);
 int api_resident_notice_get(struct req *rq);

@@ -153,7 +153,12 @@ DB_QUERY(q_res_receipt_items) = {
 	"llssl",
 };
 
-int api_resident_payment_receipt(struct req *rq)
+/*
+ * One receipt for both audiences: the resident's route checks ownership
+ * (resident = 1), the console's (payment.read, staff) any payment; a
+ * missing payment is 404 either way.
+ */
+static int payment_receipt(struct req *rq, int resident)
 {
 	struct db_res r, it;
 	int64_t pid, amount, settled = 0;
@@ -166,7 +171,11 @@ int api_resident_payment_receipt(struct req *rq)
 	if ((rc = db_run(rq->db, &q_res_receipt, &r, pid)))
 		return resp_fail(rq, rc);
 	/* the one ownership helper: another resident's payment is "not found" */
-	rc = resident_house_check(rq->db, rq->who.wx_user_id, r.nrows == 1 ? db_i64(&r, 0, 1) : 0);
+	if (resident)
+		rc = resident_house_check(rq->db, rq->who.wx_user_id,
+					  r.nrows == 1 ? db_i64(&r, 0, 1) : 0);
+	else
+		rc = r.nrows == 1 ? XQ_OK : XQ_ENOTFOUND;
 	if (rc) {
 		db_res_release(&r);
 		return rc == XQ_ENOTFOUND ? resp_fail_msg(rq, XQ_ENOTFOUND, "收款记录不存在", NULL)
@@ -241,6 +250,17 @@ int api_resident_payment_receipt(struct req *rq)
 	db_res_release(&r);
 	db_res_release(&it);
 	return resp_json(rq, 200, o);
+}
+
+int api_resident_payment_receipt(struct req *rq)
+{
+	return payment_receipt(rq, 1);
+}
+
+/* console2 area: the same receipt for staff, to print at the counter */
+int admin_payment_receipt(struct req *rq)
+{
+	return payment_receipt(rq, 0);
 }
 
 /* ---- ledger ---------------------------------------------------------------------- */

@@ -148,6 +148,8 @@ struct route xq_routes[] = {
 	{ "GET",    A "/refunds",                         admin_refund_list,             "payment.read",   0 },
 	{ "POST",   A "/houses/{id}/payments",            admin_house_payment,           "payment.record", R_JSON },
 	{ "GET",    A "/reconciliations",                 admin_reconciliation_get,      "payment.read",   0 },
+	/* console2 area: a payment's receipt for the counter (api_account.c) */
+	{ "GET",    A "/payments/{id}/receipt",           admin_payment_receipt,         "payment.read",   0 },
 	{ "POST",   "/api/v1/houses/{id}/pay-from-balance", api_pay_from_balance,        PERM_RESIDENT,    R_OWN_HOUSE },
 
 	/* collector area: remote trip/close with four eyes (admin_meter_command.c) */

@@ -63,3 +63,40 @@ export function thisMonth() {
   const d = new Date(Date.now() + 8 * 3600 * 1000)
   return d.toISOString().slice(0, 7)
 }
+// "12.34" yuan -> 1234 fen, exactly from the text (no floating point);
+// null when the text is not a non-negative amount with at most 2 decimals.
+export function toFen(text) {
+  const s = String(text ?? '').trim()
+  if (!/^\d{1,10}(\.\d{0,2})?$/.test(s)) return null
+  const [i, f = ''] = s.split('.')
+  return Number(BigInt(i) * 100n + BigInt((f + '00').slice(0, 2)))
+}
+Object.assign(LABELS, {
+  readingStatus: { ok: '正常', flagged: '待审核', corrected: '已更正', rejected: '已驳回' },
+  readingSource: { auto: '自动采集', collector: '自动采集', manual: '人工录入', import: '批量导入', reader: '抄表员', initial: '初始读数', final: '拆表读数' },
+  flagReason: { beyond_digits: '超出位数', rollover: '翻转', backwards: '倒走', spike: '用量突增（超物理上限）', spike_history: '用量异常（超历史均值）', above_next: '大于后一读数', stuck: '读数停滞' },
+  channel: { wechat: '微信支付', cash: '现金', bank: '银行转账', balance: '余额抵扣' },
+  purpose: { bill: '缴费', topup: '预存', bills: '缴费' },
+  paymentStatus: { success: '成功', pending: '处理中', failed: '失败', refunded: '已退款' },
+  orderState: { created: '待支付', paid: '已支付', closed: '已关闭', partially_refunded: '部分退款', refunded: '已退款' },
+  refundState: { requested: '已提交', processing: '退款中', success: '退款成功', rejected: '已拒绝', closed: '已关闭', abnormal: '异常' },
+  alertLevel: { info: '提示', warning: '警告', critical: '严重' },
+  alertState: { open: '待处理', acked: '已确认', closed: '已关闭' },
+  alertKind: { reading_flagged: '读数待审核', usage_spike: '用量突增', zero_use: '零用量', usage_while_vacant: '空置房用量', water_leak: '疑似漏水', line_loss: '线损异常', pay_notify_unknown: '未知支付通知', pay_notify_mismatch: '支付通知不符', refund_abnormal: '退款异常', reconcile_diff: '对账差异', meter_offline: '表计离线', stuck: '读数停滞' },
+  noticeStatus: { draft: '草稿', published: '已发布', withdrawn: '已撤回' },
+  ticketStatus: { open: '待处理', assigned: '已分派', in_progress: '处理中', resolved: '已解决', closed: '已关闭' },
+  ticketKind: { feedback: '意见反馈', repair: '报修', complaint: '投诉', billing: '账务问题' },
+  command: { trip: '拉闸（断电）', close: '合闸（送电）' },
+  commandState: { requested: '待审批', approved: '已批准', rejected: '已驳回', sent: '已下发', done: '已执行', failed: '执行失败', cancelled: '已取消' },
+  dunningChannel: { wx_subscribe: '微信订阅消息', sms: '短信', notice: '站内通知', staff_task: '人工催缴' },
+})
+const TAGS = {
+  readingStatus: { ok: 'success', flagged: 'warning', corrected: 'primary', rejected: 'danger' },
+  alertLevel: { info: 'info', warning: 'warning', critical: 'danger' },
+  alertState: { open: 'danger', acked: 'warning', closed: 'info' },
+  noticeStatus: { draft: 'info', published: 'success', withdrawn: 'warning' },
+  ticketStatus: { open: 'danger', assigned: 'warning', in_progress: 'primary', resolved: 'success', closed: 'info' },
+  commandState: { requested: 'warning', approved: 'primary', rejected: 'info', sent: 'primary', done: 'success', failed: 'danger', cancelled: 'info' },
+  refundState: { requested: 'info', processing: 'warning', success: 'success', rejected: 'danger', closed: 'info', abnormal: 'danger' },
+}
+export function tag(kind, v) { return (TAGS[kind] && TAGS[kind][v]) || tagType(kind, v) }

@@ -9,6 +9,8 @@
 // field, then the fixed form saves) and replaces that meter with the wizard;
 // runs the tariff preview and has a bad tariff version refused; starts a billing run and watches it
 // reach done; opens a bill and sees its lines; exports houses to Excel;
+// enters a manual reading below the last one (the API's warning shown), approves
+// it in the review queue, records a cash payment and reads its receipt;
 // logs out; logs in to an account with TOTP (XQ_VAR: the stack's var dir,
 // to set the secret in MariaDB) through the code field; checks a reader gets the "no permission" message for staff
 // admin, and that a session ended on the server sends the next click to login.
@@ -306,6 +308,61 @@ try {
   const bytes = readFileSync(file)
   check('houses export downloaded as a non-empty xlsx (zip)', bytes.length > 1000 && bytes[0] === 0x50 && bytes[1] === 0x4b, bytes.length + ' bytes')
   check('export file has the Chinese name', /^房屋列表-\d{8}\.xlsx$/.test(dl.suggestedFilename()), dl.suggestedFilename())
+
+  // ---- console2: a manual reading below the last one is stored flagged, with the API's warning ----
+  const latest = await apiFromPage(page, 'GET', '/readings/latest?page_size=200')
+  let rm = latest.body.items.find((r) => r.meter_status === 'active' && r.kind === 'household' && r.status === 'ok' && Number(r.value) >= 10000)
+  if (!rm) { // no reading yet on this stack: give a meter a good one first, an hour ago
+    rm = latest.body.items.find((r) => r.meter_status === 'active' && r.kind === 'household')
+    const seeded = await apiFromPage(page, 'POST', '/meters/' + rm.meter_id + '/readings', { read_at: new Date(Date.now() - 3600e3).toISOString(), value: 1000000 })
+    check('a first reading stored through the API', seeded.status === 201, JSON.stringify(seeded.body))
+    rm = { ...rm, value: 1000000 }
+  }
+  const lowKwh = String(Math.floor(Number(rm.value) / 1000) - 5) // 5 kWh below the last good reading
+  await page.goto(BASE + '/readings', { waitUntil: 'networkidle' })
+  await page.getByPlaceholder('搜索表号').fill(rm.meter_no)
+  await page.keyboard.press('Enter')
+  const rrow = page.locator('[data-test=readings-table] .el-table__body tr', { hasText: rm.meter_no }).first()
+  await rrow.waitFor()
+  await rrow.getByRole('button', { name: '录入读数' }).click()
+  const ed = dialog(page, '录入读数')
+  await fill(ed, '读数(' + (rm.utility === 'water' ? 'm³' : 'kWh') + ')', lowKwh)
+  await ed.getByRole('button', { name: '保存' }).click()
+  await page.locator('[data-test=entry-result]').waitFor()
+  const etext = await page.locator('[data-test=entry-result]').innerText()
+  check('manual entry shows the API warning (backwards)', /已进入数据审核/.test(etext) && /倒走/.test(etext) && etext.includes(lowKwh + '.000'), etext)
+  await page.screenshot({ path: join(OUT, 'reading-entry.png') })
+  await ed.getByRole('button', { name: '完成' }).click()
+
+  // ---- the flagged reading approved in the review queue ----
+  await page.goto(BASE + '/readings/review', { waitUntil: 'networkidle' })
+  const qrow = page.locator('[data-test=review-table] .el-table__body tr', { hasText: rm.meter_no }).filter({ hasText: lowKwh + '.000' }).first()
+  await qrow.waitFor()
+  check('review queue row shows the previous good reading', /\d+\.\d{3}/.test(await qrow.locator('td').nth(5).innerText()))
+  await page.screenshot({ path: join(OUT, 'review.png') })
+  await qrow.getByRole('button', { name: '通过' }).click()
+  await page.locator('.el-message-box').getByRole('button', { name: '通过' }).click()
+  await page.locator('.el-message', { hasText: '已审核通过' }).waitFor()
+  const hist = await apiFromPage(page, 'GET', '/meters/' + rm.meter_id + '/readings?page_size=50')
+  const mine = hist.body.items.find((r) => Number(r.value) === Number(lowKwh) * 1000 && r.source === 'manual')
+  check('approved reading is ok in the API', mine && mine.status === 'ok' && mine.flag_reason === 'backwards', JSON.stringify(mine))
+
+  // ---- a cash payment recorded for a house with bills, its receipt ----
+  await page.goto(BASE + '/payments', { waitUntil: 'networkidle' })
+  await page.locator('[data-test=record-payment]').click()
+  const pd = dialog(page, '登记收款')
+  await field(pd, '房屋').locator('.el-select').click()
+  await page.locator('.el-select-dropdown__item:visible').first().click()
+  await pd.locator('.el-table__body tr').first().waitFor({ timeout: 5000 }).catch(() => {})
+  await fill(pd, '金额(元)', '12.3')
+  await pd.getByRole('button', { name: '确认收款' }).click()
+  await page.locator('[data-test=receipt]').waitFor()
+  const rtext = await page.locator('[data-test=receipt]').innerText()
+  check('receipt shows the amount typed, exactly, and in words', /¥12\.30/.test(rtext) && /壹拾贰元叁角整?/.test(rtext) && /现金/.test(rtext), rtext.slice(0, 300))
+  await page.screenshot({ path: join(OUT, 'receipt.png') })
+  const pays = await apiFromPage(page, 'GET', '/payments?channel=cash&page_size=1')
+  check('the payment is stored as 1230 fen', pays.body.items.length === 1 && Number(pays.body.items[0].amount_fen) === 1230, JSON.stringify(pays.body.items[0]))
+  await page.locator('.el-dialog', { has: page.locator('[data-test=receipt]') }).locator('.el-dialog__footer').getByRole('button', { name: '关闭' }).click()
 
   // ---- TOTP: the code field appears when the API asks for it (needs the stack's DB: XQ_VAR) ----
   let totpUser = null
